@@ -1,0 +1,1 @@
+"""Ponctuel: get French small businesses paid on time."""

@@ -1,0 +1,1 @@
+"""Users, creditor organisations, memberships, sessions, password/OIDC/TOTP login."""

@@ -1,0 +1,399 @@
+"""Sign up, email verification, login/logout, password reset and change, language choice."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.exceptions import TooManyRequestsException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from app.accounts.forms import (
+    Form,
+    parse_change_password,
+    parse_email_only,
+    parse_login,
+    parse_new_password,
+    parse_signup,
+)
+from app.accounts.guards import (
+    clock_of,
+    default_organisation,
+    identity_of,
+    requires_login,
+    start_session,
+)
+from app.accounts.service import auth as service
+from app.accounts.service.audit import record_event
+from app.accounts.tables import User
+from app.errors import N_, DomainError
+from app.i18n import LOCALE_COOKIE, LOCALES
+from app.messaging.compose import compose_email
+from app.queue import enqueue
+from app.ratelimit import RateLimiter
+from app.security import Passwords
+from app.web import client_ip, flash, redirect_to, render, safe_next, settings_of
+
+Req = Request[Any, Any, Any]
+
+
+def _passwords(request: Req) -> Passwords:
+    passwords: Passwords = request.app.state.passwords
+    return passwords
+
+
+async def _form(request: Req) -> dict[str, str]:
+    form = await request.form()
+    return {key: str(value) for key, value in form.items() if isinstance(value, str)}
+
+
+async def _limit(request: Req, action: str, limit: int) -> None:
+    """Refuse with 429 when this client has used up its attempts for `action`."""
+    limiter: RateLimiter = request.app.state.limiter
+    if await limiter.is_exceeded(action, client_ip(request), limit):
+        raise TooManyRequestsException()
+
+
+async def _hit(request: Req, action: str) -> None:
+    limiter: RateLimiter = request.app.state.limiter
+    await limiter.hit(action, client_ip(request))
+
+
+async def send_account_email(
+    request: Req, *, name: str, to: str, subject: str, locale: str, **context: Any
+) -> None:
+    """Render a transactional email now and hand it to the worker for delivery."""
+    env = request.app.template_engine.engine  # type: ignore[union-attr]
+    email = compose_email(
+        env,
+        name=name,
+        to=to,
+        subject=subject,
+        locale=locale,
+        base_url=settings_of(request).base_url,
+        **context,
+    )
+    await enqueue(request.app.state.queue, "send_email", dataclasses.asdict(email))
+
+
+def absolute_url(request: Req, name: str, **params: Any) -> str:
+    return settings_of(request).base_url.rstrip("/") + request.app.route_reverse(name, **params)
+
+
+# --- sign up and verification -------------------------------------------------------------
+
+
+@get("/signup", name="accounts.signup")
+async def show_signup(request: Req) -> Template:
+    return render(request, "accounts/signup.html", form=Form({}))
+
+
+@post("/signup", name="accounts.signup_submit")
+async def create_account(request: Req) -> Response[Any]:
+    await _limit(request, "signup", settings_of(request).login_rate_limit * 2)
+    await _hit(request, "signup")
+    form = parse_signup(await _form(request))
+    if form.is_valid:
+        try:
+            registration = await service.register_creditor(
+                email=form.get("email"),
+                password=form.values["password"],
+                full_name=form.get("full_name"),
+                organisation_name=form.get("organisation_name"),
+                siren=form.get("siren"),
+                locale=request.state.locale,
+                passwords=_passwords(request),
+                clock=clock_of(request),
+            )
+        except DomainError as error:
+            form.errors[error.field or "form"] = error.message
+        else:
+            await _send_signup_email(request, registration, form.get("email"))
+            return redirect_to(request, "accounts.signup_sent")
+    return render(request, "accounts/signup.html", form=form, status_code=422)
+
+
+async def _send_signup_email(request: Req, registration: service.Registration, email: str) -> None:
+    if registration.verification_token:
+        link = absolute_url(request, "accounts.verify", token=registration.verification_token)
+        await send_account_email(
+            request,
+            name="verify_email",
+            to=email,
+            subject=N_("Confirmez votre adresse e-mail"),
+            locale=registration.locale,
+            link=link,
+        )
+    else:
+        await send_account_email(
+            request,
+            name="account_exists",
+            to=email,
+            subject=N_("Vous avez déjà un compte Ponctuel"),
+            locale=registration.locale,
+            login_link=absolute_url(request, "accounts.login"),
+            reset_link=absolute_url(request, "accounts.forgot_password"),
+        )
+
+
+@get("/signup/sent", name="accounts.signup_sent")
+async def show_signup_sent(request: Req) -> Template:
+    return render(request, "accounts/signup_sent.html")
+
+
+@get("/verify/{token:str}", name="accounts.verify")
+async def show_verify(request: Req, token: FromPath[str]) -> Template:
+    return render(request, "accounts/verify.html", token=token, error=None)
+
+
+@post("/verify/{token:str}", name="accounts.verify_submit")
+async def confirm_email(request: Req, token: FromPath[str]) -> Response[Any]:
+    try:
+        await service.verify_email(secret=token, clock=clock_of(request))
+    except DomainError as error:
+        return render(
+            request, "accounts/verify.html", token=token, error=error.message, status_code=400
+        )
+    flash(request, N_("Votre adresse e-mail est confirmée. Vous pouvez vous connecter."), "success")
+    if getattr(request.state, "identity", None) is not None:
+        return redirect_to(request, "accounts.dashboard")
+    return redirect_to(request, "accounts.login")
+
+
+# --- login and logout ---------------------------------------------------------------------
+
+
+@get("/login", name="accounts.login")
+async def show_login(request: Req, next: FromQuery[str | None] = None) -> Response[Any]:
+    if getattr(request.state, "identity", None) is not None:
+        return redirect_to(request, "accounts.dashboard")
+    return render(request, "accounts/login.html", form=Form({"next": next or ""}))
+
+
+@post("/login", name="accounts.login_submit")
+async def log_in(request: Req) -> Response[Any]:
+    settings = settings_of(request)
+    await _limit(request, "login", settings.login_rate_limit)
+    form = parse_login(await _form(request))
+    clock = clock_of(request)
+    user = None
+    if form.is_valid:
+        user = await service.authenticate(
+            email=form.get("email"),
+            password=form.values["password"],
+            passwords=_passwords(request),
+            clock=clock,
+        )
+    if user is None:
+        await _hit(request, "login")
+        await record_event(
+            action="login_failed",
+            clock=clock,
+            actor_email=form.get("email"),
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent", ""),
+            is_success=False,
+        )
+        form.errors["form"] = N_("Adresse e-mail ou mot de passe incorrect.")
+        return render(request, "accounts/login.html", form=form, status_code=422)
+    if user.email_verified_at is None:
+        token = await service.new_verification_token(user_id=user.id, clock=clock)
+        await _send_signup_email(
+            request, service.Registration(user.id, True, token, user.locale), user.email
+        )
+        form.errors["form"] = N_(
+            "Confirmez d'abord votre adresse e-mail : nous venons de vous renvoyer le lien."
+        )
+        return render(request, "accounts/login.html", form=form, status_code=422)
+    return await finish_login(request, user, next_url=form.get("next"), method="password")
+
+
+async def finish_login(request: Req, user: User, *, next_url: str, method: str) -> Response[Any]:
+    """Second factor when enabled, else open the session and go where the user was heading."""
+    destination = safe_next(next_url, request.app.route_reverse("accounts.dashboard"))
+    if user.totp_enabled_at is not None:
+        request.set_session(
+            {
+                "pending_uid": user.id,
+                "pending_at": clock_of(request).now().isoformat(),
+                "pending_method": method,
+                "next": destination,
+            }
+        )
+        return redirect_to(request, "accounts.login_totp")
+    await open_session(request, user, method=method)
+    return Redirect(path=destination, status_code=303)
+
+
+async def open_session(request: Req, user: User, *, method: str) -> None:
+    organisation_id = await default_organisation(user)
+    start_session(request, user, organisation_id)
+    await record_event(
+        action="login",
+        clock=clock_of(request),
+        user_id=user.id,
+        organisation_id=organisation_id,
+        actor_email=user.email,
+        target=method,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )
+
+
+@post("/logout", name="accounts.logout")
+async def log_out(request: Req) -> Redirect:
+    request.clear_session()
+    return redirect_to(request, "public.home")
+
+
+# --- password reset and change ------------------------------------------------------------
+
+
+@get("/password/forgot", name="accounts.forgot_password")
+async def show_forgot_password(request: Req) -> Template:
+    return render(request, "accounts/forgot_password.html", form=Form({}))
+
+
+@post("/password/forgot", name="accounts.forgot_password_submit")
+async def request_password_reset(request: Req) -> Response[Any]:
+    await _limit(request, "reset", settings_of(request).login_rate_limit * 2)
+    await _hit(request, "reset")
+    form = parse_email_only(await _form(request))
+    if not form.is_valid:
+        return render(request, "accounts/forgot_password.html", form=form, status_code=422)
+    issued = await service.issue_password_reset(email=form.get("email"), clock=clock_of(request))
+    if issued is not None:
+        user, secret = issued
+        await send_account_email(
+            request,
+            name="password_reset",
+            to=user.email,
+            subject=N_("Réinitialisez votre mot de passe"),
+            locale=user.locale,
+            link=absolute_url(request, "accounts.reset_password", token=secret),
+        )
+    return render(request, "accounts/forgot_password_sent.html", email=form.get("email"))
+
+
+@get("/password/reset/{token:str}", name="accounts.reset_password")
+async def show_reset_password(request: Req, token: FromPath[str]) -> Template:
+    valid = await service.check_reset_token(secret=token, clock=clock_of(request))
+    return render(
+        request,
+        "accounts/reset_password.html",
+        token=token,
+        form=Form({}),
+        invalid=not valid,
+        status_code=200 if valid else 400,
+    )
+
+
+@post("/password/reset/{token:str}", name="accounts.reset_password_submit")
+async def set_new_password(request: Req, token: FromPath[str]) -> Response[Any]:
+    form = parse_new_password(await _form(request))
+    if form.is_valid:
+        try:
+            await service.reset_password(
+                secret=token,
+                password=form.values["password"],
+                passwords=_passwords(request),
+                clock=clock_of(request),
+            )
+        except DomainError as error:
+            form.errors[error.field or "form"] = error.message
+        else:
+            request.clear_session()
+            flash(request, N_("Votre mot de passe a été modifié. Connectez-vous."), "success")
+            return redirect_to(request, "accounts.login")
+    return render(
+        request,
+        "accounts/reset_password.html",
+        token=token,
+        form=form,
+        invalid=False,
+        status_code=422,
+    )
+
+
+@get("/account", name="accounts.settings", guards=[requires_login])
+async def show_account(request: Req) -> Template:
+    return render(request, "accounts/settings.html", form=Form({}))
+
+
+@post("/account/password", name="accounts.change_password", guards=[requires_login])
+async def change_password(request: Req) -> Response[Any]:
+    identity = identity_of(request)
+    form = parse_change_password(await _form(request))
+    if form.is_valid:
+        try:
+            await service.change_password(
+                user_id=identity.user_id,
+                current_password=form.values["current_password"],
+                new_password=form.values["password"],
+                passwords=_passwords(request),
+                clock=clock_of(request),
+                ip=client_ip(request),
+            )
+        except DomainError as error:
+            form.errors[error.field or "form"] = error.message
+        else:
+            user = await User.objects().get(User.id == identity.user_id)
+            assert user is not None  # noqa: S101
+            start_session(request, user, identity.organisation_id)  # this session stays open
+            flash(request, N_("Votre mot de passe a été modifié."), "success")
+            return redirect_to(request, "accounts.settings")
+    return render(request, "accounts/settings.html", form=form, status_code=422)
+
+
+@post("/locale", name="accounts.set_locale")
+async def set_locale(request: Req) -> Response[Any]:
+    data = await _form(request)
+    locale = data.get("locale", "")
+    target = safe_next(data.get("next"), request.app.route_reverse("public.home"))
+    response: Response[Any] = Redirect(path=target, status_code=303)
+    if locale in LOCALES:
+        response.set_cookie(
+            LOCALE_COOKIE,
+            locale,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="lax",
+            secure=settings_of(request).cookies_secure,
+        )
+        identity = getattr(request.state, "identity", None)
+        if identity is not None:
+            await User.update({User.locale: locale}).where(User.id == identity.user_id)
+    return response
+
+
+@get("/app", name="accounts.dashboard", guards=[requires_login])
+async def show_dashboard(request: Req) -> Template:
+    identity = identity_of(request)
+    memberships = await service.memberships_of(identity.user_id)
+    return render(request, "accounts/dashboard.html", memberships=memberships)
+
+
+router = Router(
+    path="/",
+    route_handlers=[
+        show_signup,
+        create_account,
+        show_signup_sent,
+        show_verify,
+        confirm_email,
+        show_login,
+        log_in,
+        log_out,
+        show_forgot_password,
+        request_password_reset,
+        show_reset_password,
+        set_new_password,
+        show_account,
+        change_password,
+        set_locale,
+        show_dashboard,
+    ],
+    include_in_schema=False,
+)

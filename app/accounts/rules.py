@@ -1,0 +1,84 @@
+"""Pure account rules: email and password policy, roles, one-time secrets."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from functools import cache
+
+from email_validator import EmailNotValidError, validate_email
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 128
+COMMON_PASSWORDS_CHECKED = 3000
+
+ROLE_RANK = {"member": 0, "admin": 1, "owner": 2}
+
+
+class InvalidEmail(ValueError):
+    """The address is not a deliverable email address shape."""
+
+
+def normalise_email(text: str) -> str:
+    """Lower-cased, syntactically valid address (no DNS look-up: that is I/O)."""
+    try:
+        info = validate_email(text.strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise InvalidEmail(str(error)) from error
+    return str(info.normalized).lower()
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    return frozenset(FREQUENCY_LISTS["passwords"][:COMMON_PASSWORDS_CHECKED])
+
+
+def password_problem(password: str, *, email: str = "") -> str | None:
+    """Why a new password is refused, or None (length and common lists; no composition rules)."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return "too_short"
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return "too_long"
+    lowered = password.lower()
+    if lowered in _common_passwords() or lowered.strip("0123456789!") in _common_passwords():
+        return "too_common"
+    if email and lowered == email.lower().split("@")[0]:
+        return "too_common"
+    return None
+
+
+def can_manage_members(role: str) -> bool:
+    return ROLE_RANK.get(role, -1) >= ROLE_RANK["admin"]
+
+
+def can_grant(granter_role: str, role: str) -> bool:
+    """Admins invite members and admins; only owners create owners."""
+    if not can_manage_members(granter_role):
+        return False
+    return ROLE_RANK.get(role, 99) <= ROLE_RANK[granter_role]
+
+
+def new_secret() -> str:
+    """A 256-bit URL-safe secret for emailed links."""
+    return secrets.token_urlsafe(32)
+
+
+def secret_hash(secret: str) -> str:
+    """What we store of a high-entropy secret: its SHA-256 (a slow hash adds nothing here)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_recovery_codes(count: int = 10) -> list[str]:
+    """Recovery codes of 10 base32 characters, shown once as xxxxx-xxxxx."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    codes = []
+    for _ in range(count):
+        raw = "".join(secrets.choice(alphabet) for _ in range(10))
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+    return codes
+
+
+def normalise_recovery_code(text: str) -> str:
+    cleaned = "".join(ch for ch in text.lower() if ch.isalnum())
+    return f"{cleaned[:5]}-{cleaned[5:]}"

@@ -1,0 +1,270 @@
+"""Account use cases: sign up, verify, log in, reset and change passwords, audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from app.accounts import rules
+from app.accounts.service.audit import record_event
+from app.accounts.tables import (
+    AccountToken,
+    Membership,
+    Organisation,
+    Role,
+    TokenPurpose,
+    User,
+)
+from app.clock import Clock
+from app.companies.rules import InvalidIdentifier, normalise_siren, vat_for
+from app.db import is_unique_violation
+from app.errors import N_, DomainError
+from app.security import Passwords
+
+VERIFY_EMAIL_TTL = timedelta(hours=48)
+RESET_PASSWORD_TTL = timedelta(hours=1)
+
+PASSWORD_MESSAGES = {
+    "too_short": N_("Le mot de passe doit contenir au moins 10 caractères."),
+    "too_long": N_("Le mot de passe ne peut pas dépasser 128 caractères."),
+    "too_common": N_("Ce mot de passe est trop courant : choisissez-en un autre."),
+}
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Outcome of a signup: a new account with its verification secret, or an existing email."""
+
+    user_id: int
+    is_new: bool
+    verification_token: str | None
+    locale: str
+
+
+def check_password(password: str, *, email: str = "") -> None:
+    problem = rules.password_problem(password, email=email)
+    if problem:
+        raise DomainError(PASSWORD_MESSAGES[problem], field="password")
+
+
+async def issue_token(*, user_id: int, purpose: TokenPurpose, clock: Clock) -> str:
+    """Create a single-use emailed secret; only its hash is stored."""
+    ttl = VERIFY_EMAIL_TTL if purpose == TokenPurpose.VERIFY_EMAIL else RESET_PASSWORD_TTL
+    secret = rules.new_secret()
+    await AccountToken.insert(
+        AccountToken(
+            user=user_id,
+            purpose=purpose,
+            token_hash=rules.secret_hash(secret),
+            expires_at=clock.now() + ttl,
+            created_at=clock.now(),
+        )
+    )
+    return secret
+
+
+async def _consume_token(*, secret: str, purpose: TokenPurpose, clock: Clock) -> int:
+    """Mark a valid token used and return its user id; refuse unknown, used or expired ones."""
+    token = await AccountToken.objects().get(
+        (AccountToken.token_hash == rules.secret_hash(secret)) & (AccountToken.purpose == purpose)
+    )
+    if token is None or token.used_at is not None or token.expires_at <= clock.now():
+        raise DomainError(N_("Ce lien n'est plus valable. Demandez-en un nouveau."))
+    updated = (
+        await AccountToken.update({AccountToken.used_at: clock.now()})
+        .where((AccountToken.id == token.id) & AccountToken.used_at.is_null())
+        .returning(AccountToken.id)
+    )
+    if not updated:  # consumed concurrently by another request
+        raise DomainError(N_("Ce lien n'est plus valable. Demandez-en un nouveau."))
+    return int(token.user)
+
+
+async def register_creditor(
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    organisation_name: str,
+    siren: str,
+    locale: str,
+    passwords: Passwords,
+    clock: Clock,
+) -> Registration:
+    """Create a user, their organisation (owner role) and an email verification secret.
+
+    An address that already has an account gets no error (that would reveal it): the caller
+    emails its owner instead, and the page shown is the same.
+    """
+    try:
+        siren = normalise_siren(siren)
+    except InvalidIdentifier as error:
+        raise DomainError(N_("Ce numéro SIREN n'est pas valide."), field="siren") from error
+    check_password(password, email=email)
+    password_hash = await passwords.hash(password)
+    existing = await User.select(User.id, User.locale).where(User.email == email).first()
+    if existing is not None:
+        return Registration(existing["id"], False, None, existing["locale"])
+    if await Organisation.exists().where(Organisation.siren == siren):
+        raise DomainError(
+            N_("Ce SIREN a déjà un compte Ponctuel : demandez à un collègue de vous inviter."),
+            field="siren",
+        )
+    now = clock.now()
+    try:
+        async with User._meta.db.transaction():
+            user = User(
+                email=email,
+                full_name=full_name.strip(),
+                password_hash=password_hash,
+                locale=locale,
+                created_at=now,
+            )
+            await user.save()
+            org = Organisation(
+                name=organisation_name.strip(),
+                siren=siren,
+                vat_number=vat_for(siren),
+                created_at=now,
+            )
+            await org.save()
+            await Membership(
+                user=user.id, organisation=org.id, role=Role.OWNER, created_at=now
+            ).save()
+            await User.update({User.last_organisation_id: org.id}).where(User.id == user.id)
+            token = await issue_token(
+                user_id=user.id, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock
+            )
+    except Exception as error:
+        if is_unique_violation(error):  # a concurrent signup took the email or the SIREN first
+            raise DomainError(N_("Ce compte existe déjà ou est en cours de création.")) from error
+        raise
+    await record_event(
+        action="signup", clock=clock, user_id=user.id, organisation_id=org.id, actor_email=email
+    )
+    return Registration(user.id, True, token, locale)
+
+
+async def verify_email(*, secret: str, clock: Clock) -> int:
+    """Confirm an address from the emailed link; returns the user id."""
+    user_id = await _consume_token(secret=secret, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock)
+    await User.update({User.email_verified_at: clock.now()}).where(
+        (User.id == user_id) & User.email_verified_at.is_null()
+    )
+    await record_event(action="email_verified", clock=clock, user_id=user_id)
+    return user_id
+
+
+async def new_verification_token(*, user_id: int, clock: Clock) -> str:
+    return await issue_token(user_id=user_id, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock)
+
+
+async def authenticate(
+    *, email: str, password: str, passwords: Passwords, clock: Clock
+) -> User | None:
+    """The user whose password matches, else None; unknown emails cost the same time."""
+    user = await User.objects().get(User.email == email)
+    ok = await passwords.verify(user.password_hash if user else None, password)
+    if not ok or user is None:
+        return None
+    if user.password_hash and passwords.needs_rehash(user.password_hash):
+        user.password_hash = await passwords.hash(password)
+        await user.save([User.password_hash])
+    return user
+
+
+async def issue_password_reset(*, email: str, clock: Clock) -> tuple[User, str] | None:
+    """A reset secret for an existing account, or None (the caller answers the same either way)."""
+    user = await User.objects().get(User.email == email)
+    if user is None:
+        return None
+    secret = await issue_token(user_id=user.id, purpose=TokenPurpose.RESET_PASSWORD, clock=clock)
+    await record_event(action="password_reset_requested", clock=clock, user_id=user.id)
+    return user, secret
+
+
+async def check_reset_token(*, secret: str, clock: Clock) -> bool:
+    token = await AccountToken.objects().get(
+        (AccountToken.token_hash == rules.secret_hash(secret))
+        & (AccountToken.purpose == TokenPurpose.RESET_PASSWORD)
+    )
+    return token is not None and token.used_at is None and token.expires_at > clock.now()
+
+
+async def _set_password(*, user_id: int, password: str, passwords: Passwords) -> None:
+    """Store a new hash and end every open session of the user."""
+    await User.update(
+        {
+            User.password_hash: await passwords.hash(password),
+            User.session_epoch: User.session_epoch + 1,
+        }
+    ).where(User.id == user_id)
+
+
+async def reset_password(*, secret: str, password: str, passwords: Passwords, clock: Clock) -> int:
+    """Set a new password from an emailed reset link; also confirms the address."""
+    if not await check_reset_token(secret=secret, clock=clock):
+        raise DomainError(N_("Ce lien n'est plus valable. Demandez-en un nouveau."))
+    user = await User.objects().get(
+        User.id.is_in(
+            AccountToken.select(AccountToken.user).where(
+                AccountToken.token_hash == rules.secret_hash(secret)
+            )
+        )
+    )
+    assert user is not None  # noqa: S101 (the token references it, with ON DELETE CASCADE)
+    check_password(password, email=user.email)
+    user_id = await _consume_token(secret=secret, purpose=TokenPurpose.RESET_PASSWORD, clock=clock)
+    await _set_password(user_id=user_id, password=password, passwords=passwords)
+    await User.update({User.email_verified_at: clock.now()}).where(
+        (User.id == user_id) & User.email_verified_at.is_null()
+    )
+    await record_event(action="password_reset", clock=clock, user_id=user_id)
+    return user_id
+
+
+async def change_password(
+    *,
+    user_id: int,
+    current_password: str,
+    new_password: str,
+    passwords: Passwords,
+    clock: Clock,
+    ip: str = "",
+) -> None:
+    """Change a password after checking the current one; other sessions end."""
+    user = await User.objects().get(User.id == user_id)
+    if user is None or not await passwords.verify(user.password_hash, current_password):
+        raise DomainError(N_("Le mot de passe actuel est incorrect."), field="current_password")
+    check_password(new_password, email=user.email)
+    await _set_password(user_id=user_id, password=new_password, passwords=passwords)
+    await record_event(
+        action="password_changed", clock=clock, user_id=user_id, actor_email=user.email, ip=ip
+    )
+
+
+@dataclass(frozen=True)
+class MembershipView:
+    organisation_id: int
+    organisation_name: str
+    siren: str
+    role: str
+
+
+async def memberships_of(user_id: int) -> list[MembershipView]:
+    rows = (
+        await Membership.select(
+            Membership.organisation.id,
+            Membership.organisation.name,
+            Membership.organisation.siren,
+            Membership.role,
+        )
+        .where(Membership.user == user_id)
+        .order_by(Membership.organisation.name)
+    )
+    return [
+        MembershipView(
+            row["organisation.id"], row["organisation.name"], row["organisation.siren"], row["role"]
+        )
+        for row in rows
+    ]

@@ -1,0 +1,1 @@
+"""Companies (legal units keyed by SIREN) and the debtors creditors chase."""

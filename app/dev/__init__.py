@@ -1,0 +1,1 @@
+"""Development-only pages and the `make run` supervisor; never mounted in production."""

@@ -1,0 +1,33 @@
+"""Domain errors raised by services and turned into 4xx pages in one place (app.main)."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule refused the request; `message` is French UI text (translated when shown)."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    """The object does not exist or belongs to another organisation (same answer for both)."""
+
+    status_code = 404
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated when rendered."""
+    return message

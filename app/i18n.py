@@ -1,0 +1,129 @@
+"""French-first UI text through Babel catalogues; English available.
+
+Messages are written in French in the code and templates; `translations/en` translates them.
+Catalogues are read from their .po files at start-up, so no compile step is needed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from babel import Locale
+from babel.core import UnknownLocaleError
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency as babel_format_currency
+from babel.support import NullTranslations, Translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+from app.clock import PARIS
+from app.settings import ROOT
+
+LOCALES = ("fr", "en")
+DEFAULT_LOCALE = "fr"
+LOCALE_COOKIE = "lang"
+TRANSLATIONS_DIR = ROOT / "app" / "translations"
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    """The catalogue of a locale; French is the source language and needs none."""
+    po_path = TRANSLATIONS_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if locale == DEFAULT_LOCALE or not po_path.exists():
+        return NullTranslations()
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+def negotiate(
+    *, user_locale: str | None, cookie_locale: str | None, accept_language: str | None
+) -> str:
+    """The user's setting first, then the language cookie, then Accept-Language, then French."""
+    for candidate in (user_locale, cookie_locale):
+        if candidate in LOCALES:
+            return str(candidate)
+    if accept_language:
+        preferred = []
+        for part in accept_language.split(","):
+            tag, _, quality = part.strip().partition(";q=")
+            try:
+                weight = float(quality) if quality else 1.0
+            except ValueError:
+                weight = 0.0
+            preferred.append((weight, tag.strip().replace("-", "_")))
+        preferred.sort(key=lambda item: -item[0])
+        try:
+            chosen = Locale.negotiate([tag for _, tag in preferred if tag], LOCALES, sep="_")
+        except (UnknownLocaleError, ValueError):
+            chosen = None
+        if chosen is not None:
+            return chosen.language
+    return DEFAULT_LOCALE
+
+
+def gettext(locale: str, message: str, **variables: Any) -> str:
+    text = translations(locale).gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(locale: str, singular: str, plural: str, n: int, **variables: Any) -> str:
+    text = translations(locale).ngettext(singular, plural, n)
+    return text % {"num": n, **variables}
+
+
+def _context_locale(context: Context | Mapping[str, Any]) -> str:
+    locale = context.get("locale")
+    if locale:
+        return str(locale)
+    request = context.get("request")
+    if request is not None:
+        return str(getattr(request.state, "locale", DEFAULT_LOCALE))
+    return DEFAULT_LOCALE
+
+
+@pass_context
+def _jinja_gettext(context: Context, message: str, **variables: Any) -> str:
+    return gettext(_context_locale(context), message, **variables)
+
+
+@pass_context
+def _jinja_ngettext(context: Context, singular: str, plural: str, n: int, **variables: Any) -> str:
+    return ngettext(_context_locale(context), singular, plural, n, **variables)
+
+
+@pass_context
+def format_date(context: Context, value: date | datetime, fmt: str = "long") -> str:
+    if isinstance(value, datetime):
+        value = value.astimezone(PARIS).date()
+    return str(babel_format_date(value, fmt, locale=_context_locale(context)))
+
+
+@pass_context
+def format_datetime(context: Context, value: datetime, fmt: str = "medium") -> str:
+    return str(babel_format_datetime(value, fmt, tzinfo=PARIS, locale=_context_locale(context)))
+
+
+@pass_context
+def format_money(context: Context, cents: int) -> str:
+    amount = Decimal(cents) / 100
+    return str(babel_format_currency(amount, "EUR", locale=_context_locale(context)))
+
+
+JINJA_FILTERS: dict[str, Callable[..., str]] = {
+    "date": format_date,
+    "datetime": format_datetime,
+    "money": format_money,
+}
+JINJA_GETTEXT = (_jinja_gettext, _jinja_ngettext)

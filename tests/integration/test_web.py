@@ -1,0 +1,66 @@
+"""Cross-cutting web behaviour: security headers, error pages, language, health."""
+
+from __future__ import annotations
+
+import httpx
+
+Client = httpx.AsyncClient
+
+
+async def test_every_response_carries_security_headers(client: Client) -> None:
+    for path in ["/", "/login", "/does-not-exist", "/healthz"]:
+        response = await client.get(path)
+        csp = response.headers["content-security-policy"]
+        assert (
+            "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        )
+        assert "object-src 'none'" in csp and "frame-ancestors 'none'" in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "same-origin"
+
+
+async def test_unknown_page_is_a_french_404_page(client: Client) -> None:
+    response = await client.get("/nulle-part")
+    assert response.status_code == 404
+    assert "Page introuvable" in response.text
+    assert response.headers["content-type"].startswith("text/html")
+
+
+async def test_english_is_chosen_from_accept_language(client: Client) -> None:
+    response = await client.get("/", headers={"accept-language": "en-GB,en;q=0.9,fr;q=0.5"})
+    assert '<html lang="en">' in response.text
+    assert "Get paid on time." in response.text
+    french = await client.get("/", headers={"accept-language": "fr-FR"})
+    assert "Faites-vous payer à l'heure." in french.text
+
+
+async def test_language_cookie_beats_accept_language(client: Client) -> None:
+    await client.get("/")
+    token = client.cookies.get("csrftoken")
+    await client.post("/locale", data={"locale": "en", "next": "/", "_csrf_token": token})
+    response = await client.get("/", headers={"accept-language": "fr-FR"})
+    assert '<html lang="en">' in response.text
+
+
+async def test_health_reports_worker_after_heartbeat(client: Client, settings, redis) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["worker"]["ok"] is False
+    assert response.json()["checks"]["database"]["ok"] is True
+
+    from datetime import UTC, datetime
+
+    from workers.health import heartbeat
+
+    await heartbeat({"settings": settings, "redis": redis, "clock": _Now(datetime.now(UTC))})  # noqa: TID251
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["ok"] is True
+
+
+class _Now:
+    def __init__(self, at) -> None:
+        self.at = at
+
+    def now(self):
+        return self.at

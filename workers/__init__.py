@@ -1,0 +1,1 @@
+"""arq worker: background jobs sharing the app's services."""

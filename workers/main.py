@@ -1,0 +1,59 @@
+"""The only WorkerSettings: jobs, cron, start-up and shut-down."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from arq import cron, func
+from arq.connections import RedisSettings
+from piccolo.engine.postgres import PostgresEngine
+
+from app.accounts.tables import TABLES as ACCOUNT_TABLES
+from app.clock import SystemClock
+from app.db import bind_engine, engine_for
+from app.settings import Settings
+from workers.email import send_email
+from workers.health import heartbeat
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings: Settings = ctx.get("settings") or Settings.from_env(os.environ)
+    ctx["settings"] = settings
+    engine = engine_for(settings)
+    bind_engine(engine, [*ACCOUNT_TABLES])
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=5)
+    ctx.update(settings=settings, engine=engine, clock=ctx.get("clock") or SystemClock())
+    await heartbeat(ctx)
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    engine = ctx.get("engine")
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+
+
+FUNCTIONS = [func(send_email, max_tries=8, timeout=60)]  # type: ignore[arg-type]
+CRON_JOBS = [
+    cron(heartbeat, second={0, 15, 30, 45}, run_at_startup=True, unique=True, timeout=10)  # type: ignore[arg-type]
+]
+
+
+def worker_options(settings: Settings) -> dict[str, Any]:
+    """Everything a Worker needs, for `arq` (via WorkerSettings) and for tests alike."""
+    return {
+        "functions": FUNCTIONS,
+        "cron_jobs": CRON_JOBS,
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "queue_name": settings.queue_name,
+        "health_check_key": f"{settings.queue_name}:health-check",
+        "poll_delay": 0.2,
+        "keep_result": 60,
+    }
+
+
+# What `arq workers.main.WorkerSettings` runs: the worker options read from the environment.
+WorkerSettings = worker_options(Settings.from_env(os.environ))
