@@ -13,10 +13,7 @@ from piccolo.table import Table
 
 from app.settings import Settings
 
-try:  # asyncpg is always installed with piccolo[postgres]; the guard keeps SQLite-only setups
-    from asyncpg.exceptions import UniqueViolationError
-except ImportError:  # pragma: no cover
-    UniqueViolationError = sqlite3.IntegrityError  # type: ignore[misc,assignment]
+from asyncpg.exceptions import UniqueViolationError
 
 
 def postgres_config(url: str) -> dict[str, object]:

@@ -99,7 +99,7 @@ def parse_oidc_providers(raw: str) -> tuple[tuple[str, str, str, str], ...]:
         if not entry.strip():
             continue
         parts = [p.strip() for p in entry.split("|")]
-        if len(parts) != 4 or not all(parts[:3]):
+        if len(parts) != 4 or not parts[0] or not parts[2]:
             raise SettingsError(
                 "OIDC_PROVIDERS entries are name|discovery_url|client_id|client_secret"
             )

@@ -15,10 +15,11 @@ from app.settings import ROOT, Settings
 TEMPLATES_DIR = ROOT / "templates"
 
 
-def make_environment() -> Environment:
+def make_environment(*, auto_reload: bool = False) -> Environment:
     """The one Jinja environment: autoescaped HTML, i18n through Babel, money/date filters."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
+        auto_reload=auto_reload,
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],
@@ -83,6 +84,7 @@ def render(
     """Render the full page, or only `partial` when htmx targets that partial's root element."""
     ensure_page_context(request)
     context.setdefault("flashes", pop_flashes(request))
+    context.setdefault("locale", request.state.locale)
     if partial and isinstance(request, HTMXRequest) and request.htmx:
         return HTMXTemplate(template_name=partial, context=context, status_code=status_code)
     return Template(template_name=page, context=context, status_code=status_code)

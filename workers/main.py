@@ -34,9 +34,9 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await engine.close_connection_pool()
 
 
-FUNCTIONS = [func(send_email, max_tries=8, timeout=60)]  # type: ignore[arg-type]
+FUNCTIONS = [func(send_email, max_tries=8, timeout=60)]
 CRON_JOBS = [
-    cron(heartbeat, second={0, 15, 30, 45}, run_at_startup=True, unique=True, timeout=10)  # type: ignore[arg-type]
+    cron(heartbeat, second={0, 15, 30, 45}, run_at_startup=True, unique=True, timeout=10)
 ]
 
 

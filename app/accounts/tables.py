@@ -9,6 +9,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Serial,
     Timestamptz,
     Varchar,
 )
@@ -29,6 +30,8 @@ class TokenPurpose(StrEnum):
 class User(Table, tablename="app_user"):
     """A person who logs in. Email is stored lower-cased and unique."""
 
+    id = Serial(primary_key=True)
+
     email = Varchar(length=254, unique=True, index=True)
     full_name = Varchar(length=200, default="")
     password_hash = Varchar(length=255, null=True, default=None)
@@ -45,6 +48,8 @@ class User(Table, tablename="app_user"):
 class Organisation(Table):
     """A creditor company, identified by its SIREN."""
 
+    id = Serial(primary_key=True)
+
     name = Varchar(length=200)
     siren = Varchar(length=9, unique=True, index=True)
     vat_number = Varchar(length=13)
@@ -54,6 +59,8 @@ class Organisation(Table):
 class Membership(Table):
     """A user's role in an organisation; (user, organisation) is unique (raw index migration)."""
 
+    id = Serial(primary_key=True)
+
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     organisation = ForeignKey(references=Organisation, on_delete=OnDelete.cascade, index=True)
     role = Varchar(length=16, choices=Role)
@@ -62,6 +69,8 @@ class Membership(Table):
 
 class AccountToken(Table):
     """A single-use emailed secret (email verification, password reset); only its hash is kept."""
+
+    id = Serial(primary_key=True)
 
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     purpose = Varchar(length=32, choices=TokenPurpose)
@@ -73,6 +82,8 @@ class AccountToken(Table):
 
 class Invitation(Table):
     """An invitation to join an organisation, sent by email; only the token's hash is kept."""
+
+    id = Serial(primary_key=True)
 
     organisation = ForeignKey(references=Organisation, on_delete=OnDelete.cascade, index=True)
     email = Varchar(length=254)
@@ -88,6 +99,8 @@ class Invitation(Table):
 class ExternalIdentity(Table):
     """A login through an OpenID Connect provider; (issuer, subject) is unique (raw index)."""
 
+    id = Serial(primary_key=True)
+
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     provider = Varchar(length=64)
     issuer = Varchar(length=500)
@@ -99,6 +112,8 @@ class ExternalIdentity(Table):
 class RecoveryCode(Table):
     """A one-time TOTP recovery code; only its hash is kept."""
 
+    id = Serial(primary_key=True)
+
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     code_hash = Varchar(length=64, unique=True)
     used_at = Timestamptz(null=True, default=None)
@@ -107,6 +122,8 @@ class RecoveryCode(Table):
 
 class AuditEvent(Table):
     """An append-only security event (UTC instant, who, what, where, target)."""
+
+    id = Serial(primary_key=True)
 
     organisation = ForeignKey(
         references=Organisation, on_delete=OnDelete.set_null, null=True, index=True

@@ -55,3 +55,8 @@ async def check_health(*, redis: Redis, settings: Settings, now: datetime) -> di
         "ok": all(ok for ok, _ in checks.values()),
         "checks": {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()},
     }
+
+
+async def check_liveness() -> dict[str, Any]:
+    ok, detail = await _database_ok()
+    return {"ok": ok, "checks": {"database": {"ok": ok, "detail": detail}}}

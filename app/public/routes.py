@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, Response, Router, get
 from litestar.response import Template
 
-from app.public.health import check_health
+from app.public.health import check_health, check_liveness
 from app.web import render, settings_of
 
 Req = Request[Any, Any, Any]
@@ -29,4 +29,13 @@ async def show_health(request: Req) -> Response[dict[str, Any]]:
     return Response(report, status_code=200 if report["ok"] else 503)
 
 
-router = Router(path="/", route_handlers=[show_home, show_health], include_in_schema=False)
+@get("/healthz/live", name="public.liveness")
+async def show_liveness(request: Req) -> Response[dict[str, Any]]:
+    """The web process and its database only: what a load balancer should act on."""
+    report = await check_liveness()
+    return Response(report, status_code=200 if report["ok"] else 503)
+
+
+router = Router(
+    path="/", route_handlers=[show_home, show_health, show_liveness], include_in_schema=False
+)

@@ -64,3 +64,9 @@ class _Now:
 
     def now(self):
         return self.at
+
+
+async def test_liveness_needs_only_the_database(client: Client) -> None:
+    response = await client.get("/healthz/live")
+    assert response.status_code == 200
+    assert response.json() == {"ok": True, "checks": {"database": {"ok": True, "detail": "ok"}}}

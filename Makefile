@@ -1,0 +1,83 @@
+# Ponctuel: `make run` starts everything locally, `make test` checks everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PYTEST := $(UV) run pytest
+export PICCOLO_CONF := app.piccolo_conf
+
+.PHONY: help install run test lint format unit integration integration-sqlite integration-postgres \
+        browser browser-deps migrate migration bench vendor-htmx vendor-axe vendor-check \
+        messages clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
+
+$(UV):
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
+
+install: $(UV) ## install Python dependencies from the lock file
+	$(UV) sync --frozen
+
+run: install ## migrate, seed demo data, start web + worker + Redis + SMTP outbox + OIDC sandbox
+	$(UV) run python -m app.dev.run
+
+migrate: install ## apply migrations to DATABASE_URL (SQLite file by default)
+	$(UV) run piccolo migrations forwards ponctuel
+
+migration: install ## create a migration from table changes: make migration NAME="what changed"
+	$(UV) run piccolo migrations new ponctuel --auto --desc="$(NAME)"
+
+test: install lint unit integration browser ## the whole suite: lint, unit, integration on PostgreSQL and SQLite, browser
+
+lint: install ## ruff, ruff format --check, mypy, import contracts, vendored file hashes
+	$(UV) run ruff check app workers tests bench scripts
+	$(UV) run ruff format --check app workers tests bench scripts
+	$(UV) run mypy
+	$(UV) run lint-imports
+	$(UV) run python scripts/vendor.py --check
+
+format: install ## reformat and autofix
+	$(UV) run ruff format app workers tests bench scripts
+	$(UV) run ruff check --fix app workers tests bench scripts
+
+unit: install ## pure rules, no I/O
+	$(PYTEST) tests/unit -q
+
+integration: integration-postgres integration-sqlite ## integration tests on both engines
+
+integration-postgres: install ## integration tests on a fresh PostgreSQL database
+	TEST_DATABASE=postgres $(PYTEST) tests/integration -q -n 2
+
+integration-sqlite: install ## integration tests on a fresh SQLite database
+	TEST_DATABASE=sqlite $(PYTEST) tests/integration -q -n 2
+
+browser: install browser-deps ## browser tests in Debian's Chromium (Playwright)
+	$(PYTEST) tests/browser -q -p no:xdist
+
+browser-deps: ## install Debian's Chromium when missing (never Playwright's own download)
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; \
+	  else \
+	    echo "Chromium is missing: install Debian's 'chromium' package (see README)"; \
+	  fi; \
+	fi
+
+bench: install ## benchmarks: figures and ratios against a bare baseline in the same run
+	$(UV) run python -m bench
+
+vendor-htmx: ## vendor htmx: make vendor-htmx VERSION=2.0.11
+	$(UV) run python scripts/vendor.py htmx $(VERSION)
+
+vendor-axe: ## vendor axe-core for the browser tests: make vendor-axe VERSION=4.14.1
+	$(UV) run python scripts/vendor.py axe $(VERSION)
+
+vendor-check: ## check vendored files against their recorded SHA-256 (offline)
+	$(UV) run python scripts/vendor.py --check
+
+messages: install ## extract UI strings and update the English catalogue
+	$(UV) run pybabel extract -F babel.cfg -k N_ -k _ -o app/translations/messages.pot --no-location --omit-header .
+	$(UV) run pybabel update -i app/translations/messages.pot -d app/translations -l en --no-fuzzy-matching
+
+clean: ## remove local data (SQLite file, outbox, logs)
+	rm -rf var

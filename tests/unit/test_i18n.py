@@ -1,0 +1,67 @@
+"""Locale choice and the English catalogue."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from babel.messages.pofile import read_po
+
+from app.i18n import TRANSLATIONS_DIR, gettext, negotiate
+from app.settings import ROOT
+
+
+@pytest.mark.parametrize(
+    ("user", "cookie", "header", "expected"),
+    [
+        ("en", "fr", "fr-FR", "en"),
+        (None, "en", "fr-FR", "en"),
+        (None, None, "en-GB,en;q=0.9", "en"),
+        (None, None, "de-DE,en;q=0.5,fr;q=0.8", "fr"),
+        (None, None, "de-DE", "fr"),
+        (None, None, None, "fr"),
+        (None, "xx", "garbage;;q=abc", "fr"),
+    ],
+)
+def test_locale_is_user_then_cookie_then_header_then_french(
+    user: str | None, cookie: str | None, header: str | None, expected: str
+) -> None:
+    assert negotiate(user_locale=user, cookie_locale=cookie, accept_language=header) == expected
+
+
+def test_french_is_the_source_language() -> None:
+    assert gettext("fr", "Se connecter") == "Se connecter"
+    assert gettext("en", "Se connecter") == "Log in"
+
+
+def test_every_ui_string_has_an_english_translation(tmp_path) -> None:
+    pot = tmp_path / "messages.pot"
+    subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "N_",
+            "-k",
+            "_",
+            "-o",
+            str(pot),
+            "--no-location",
+            "--omit-header",
+            "-q",
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+    )
+    with pot.open("rb") as handle:
+        extracted = {m.id for m in read_po(handle) if m.id}
+    with (TRANSLATIONS_DIR / "en" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalogue = {m.id: m.string for m in read_po(handle) if m.id}
+    missing = sorted(str(i) for i in extracted if not catalogue.get(i))
+    assert not missing, "untranslated strings (run `make messages`):\n" + "\n".join(missing)
