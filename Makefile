@@ -1,7 +1,7 @@
 # Ponctuel: `make run` starts everything locally, `make test` checks everything.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PYTEST := $(UV) run pytest
 export PICCOLO_CONF := app.piccolo_conf
 
@@ -12,10 +12,8 @@ export PICCOLO_CONF := app.piccolo_conf
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
 
-$(UV):
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
-
-install: $(UV) ## install Python dependencies from the lock file
+install: ## install Python dependencies from the lock file (and uv itself, from PyPI, if missing)
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
 
 run: install ## migrate, seed demo data, start web + worker + Redis + SMTP outbox + OIDC sandbox
@@ -46,7 +44,7 @@ unit: install ## pure rules, no I/O
 integration: integration-postgres integration-sqlite ## integration tests on both engines
 
 integration-postgres: install ## integration tests on a fresh PostgreSQL database
-	TEST_DATABASE=postgres $(PYTEST) tests/integration -q -n 2
+	TEST_DATABASE=postgres $(PYTEST) tests/integration -q -rs -n 2
 
 integration-sqlite: install ## integration tests on a fresh SQLite database
 	TEST_DATABASE=sqlite $(PYTEST) tests/integration -q -n 2

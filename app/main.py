@@ -11,6 +11,7 @@ from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.logging.config import LoggingConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
@@ -21,7 +22,11 @@ from piccolo.engine.postgres import PostgresEngine
 from redis.asyncio import Redis
 
 from app.accounts.guards import IdentityMiddleware
+from app.accounts.oidc import providers_from_settings
 from app.accounts.routes import auth as auth_routes
+from app.accounts.routes import members as members_routes
+from app.accounts.routes import oidc as oidc_routes
+from app.accounts.routes import totp as totp_routes
 from app.accounts.tables import TABLES as ACCOUNT_TABLES
 from app.clock import Clock, SystemClock
 from app.db import bind_engine, engine_for
@@ -100,12 +105,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         cookie_samesite="lax",
     )
     template_config = TemplateConfig(
-        instance=JinjaTemplateEngine.from_environment(make_environment())
+        instance=JinjaTemplateEngine.from_environment(make_environment(auto_reload=settings.debug))
     )
     route_handlers: list[Any] = [
         create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),
         public_routes.router,
         auth_routes.router,
+        members_routes.router,
+        totp_routes.router,
+        oidc_routes.router,
     ]
     if not settings.is_production:
         from app.dev import routes as dev_routes
@@ -122,6 +130,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
                 "redis": redis,
                 "engine": engine,
                 "passwords": Passwords(settings.argon2_profile),
+                "oidc_providers": providers_from_settings(settings.oidc_providers),
                 "limiter": RateLimiter(
                     redis,
                     prefix=settings.redis_prefix,
@@ -139,6 +148,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             HTTPException: handle_http_exception,
             500: handle_server_error,
         },
+        logging_config=LoggingConfig(
+            root={"level": "WARNING", "handlers": ["queue_listener"]},
+        ),
         debug=settings.debug,
     )
     # Outermost, so 404/405 answers from the router get the headers too.

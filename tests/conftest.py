@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 
 from app.accounts.tables import TABLES as ACCOUNT_TABLES
 from app.clock import Clock, FixedClock, SystemClock
+from app.db import bind_engine, engine_for
 from app.main import create_app
 from app.messaging.outbox import OutboxMessage, free_port, read_outbox, start_outbox_server
 from app.settings import ROOT, Settings
@@ -137,7 +138,7 @@ def settings(
     database_url: str, redis_url: str, run_id: str, smtp_port: tuple[int, Path]
 ) -> Settings:
     port, outbox_dir = smtp_port
-    return Settings(
+    test_settings = Settings(
         environment="test",
         base_url="http://testserver.local",
         database_url=database_url,
@@ -147,6 +148,9 @@ def settings(
         outbox_dir=str(outbox_dir),
         argon2_profile="cheapest",
     )
+    # Bind the tables now, so factories and clean-up can never reach another database.
+    bind_engine(engine_for(test_settings), ALL_TABLES)
+    return test_settings
 
 
 @pytest.fixture
@@ -178,9 +182,9 @@ async def _clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
             await client.delete(key)
     finally:
         await client.aclose()
-    if "app" in request.fixturenames or "db" in request.fixturenames:
-        for table in reversed(ALL_TABLES):
-            await table.delete(force=True)
+    bind_engine(engine_for(settings), ALL_TABLES)
+    for table in reversed(ALL_TABLES):
+        await table.delete(force=True)
 
 
 @pytest.fixture

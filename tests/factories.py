@@ -18,7 +18,7 @@ _sequence = itertools.count(1)
 _passwords = Passwords("cheapest")
 
 # Valid SIRENs (Luhn) for distinct test organisations.
-SIRENS = ["732829320", "552100554", "542065479", "356000000", "443061841", "775665019"]
+SIRENS = ["732829320", "552100554", "542065479", "356000000", "443061841", "775665011"]
 
 
 async def make_user(

@@ -86,3 +86,26 @@ def parse_change_password(data: Mapping[str, str]) -> Form:
     if not form.values["current_password"]:
         form.errors["current_password"] = N_("Saisissez votre mot de passe actuel.")
     return form
+
+
+INVITABLE_ROLES = ("member", "admin", "owner")
+
+
+def parse_invitation(data: Mapping[str, str]) -> Form:
+    """An invitation to send: the invitee's address and the role offered."""
+    form = Form(_clean(data, ("email", "role")))
+    _check_email(form)
+    if form.get("role") not in INVITABLE_ROLES:
+        form.errors["role"] = N_("Choisissez un rôle valide.")
+    return form
+
+
+def parse_invitation_signup(data: Mapping[str, str]) -> Form:
+    """The short signup of an invitee: a name and a password (the address comes from the link)."""
+    form = Form(_clean(data, ("full_name",)))
+    form.values["password"] = str(data.get("password", ""))
+    if not form.get("full_name"):
+        form.errors["full_name"] = N_("Indiquez votre nom.")
+    if not form.values["password"]:
+        form.errors["password"] = N_("Choisissez un mot de passe.")
+    return form

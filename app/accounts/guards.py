@@ -52,6 +52,20 @@ def clock_of(request: Request[Any, Any, Any] | ASGIConnection[Any, Any, Any, Any
     return clock
 
 
+async def _membership_row(user_id: int, org_id: object) -> dict[str, Any] | None:
+    """The user's role and organisation facts in org_id, or None if they are not a member."""
+    if not isinstance(org_id, int):
+        return None
+    row: dict[str, Any] | None = (
+        await Membership.select(
+            Membership.role, Membership.organisation.name, Membership.organisation.siren
+        )
+        .where((Membership.user == user_id) & (Membership.organisation == org_id))
+        .first()
+    )
+    return row
+
+
 async def _identity_from_session(request: Request[Any, Any, Any]) -> Identity | None:
     session = request.session
     user_id = session.get("uid")
@@ -68,15 +82,14 @@ async def _identity_from_session(request: Request[Any, Any, Any]) -> Identity | 
     if user is None or user.session_epoch != session.get("epoch"):
         return None
     org_id = session.get("org")
-    membership = None
-    if isinstance(org_id, int):
-        membership = (
-            await Membership.select(
-                Membership.role, Membership.organisation.name, Membership.organisation.siren
-            )
-            .where((Membership.user == user.id) & (Membership.organisation == org_id))
-            .first()
-        )
+    membership = await _membership_row(user.id, org_id)
+    if membership is None and request.method in {"GET", "HEAD"}:
+        # The member left or was removed: the next page view lands in another of their
+        # organisations. A form posted meanwhile is refused instead of landing elsewhere.
+        org_id = await default_organisation(user)
+        membership = await _membership_row(user.id, org_id)
+        if session.get("org") != org_id:
+            session["org"] = org_id
     return Identity(
         user_id=user.id,
         email=user.email,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+import pyotp
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -94,3 +97,59 @@ def test_recovery_codes_are_distinct_and_well_formed() -> None:
 def test_recovery_codes_survive_sloppy_typing(code: str) -> None:
     sloppy = f"  {code.upper().replace('-', ' ')} "
     assert rules.normalise_recovery_code(sloppy) == code
+
+
+# --- two-factor authentication --------------------------------------------------------------
+
+TOTP_SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+AT = datetime(2026, 11, 23, 9, 30, 10, tzinfo=UTC)
+
+
+def test_a_totp_step_lasts_thirty_seconds() -> None:
+    start = rules.totp_step(datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
+    assert rules.totp_step(datetime(2026, 11, 23, 9, 30, 29, tzinfo=UTC)) == start
+    assert rules.totp_step(datetime(2026, 11, 23, 9, 30, 30, tzinfo=UTC)) == start + 1
+
+
+@pytest.mark.parametrize(("offset", "accepted"), [(-2, False), (-1, True), (0, True), (1, True)])
+def test_codes_one_step_either_side_of_now_are_matched(offset: int, accepted: bool) -> None:
+    code = pyotp.TOTP(TOTP_SEED).at(AT + timedelta(seconds=30 * offset))
+    step = rules.matching_totp_step(TOTP_SEED, code, now=AT)
+    assert step == (rules.totp_step(AT) + offset if accepted else None)
+
+
+def test_a_code_of_another_seed_is_not_matched() -> None:
+    code = pyotp.TOTP("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").at(AT)
+    assert rules.matching_totp_step(TOTP_SEED, code, now=AT) is None
+
+
+def test_new_seeds_are_random_base32_of_160_bits() -> None:
+    first, second = rules.new_totp_secret(), rules.new_totp_secret()
+    assert first != second and len(first) == 32
+    assert set(first) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+
+
+def test_the_seed_is_shown_in_groups_of_four_and_as_an_otpauth_address() -> None:
+    assert rules.grouped_secret("ABCDEFGHIJ") == "ABCD EFGH IJ"
+    uri = rules.totp_uri(TOTP_SEED, email="claire@example.com")
+    assert uri.startswith("otpauth://totp/Ponctuel:claire%40example.com?")
+    assert f"secret={TOTP_SEED}" in uri and "issuer=Ponctuel" in uri
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("123456", rules.SecondFactor("totp", "123456")),
+        (" 123 456 ", rules.SecondFactor("totp", "123456")),
+        ("abcde-fghjk", rules.SecondFactor("recovery", "abcde-fghjk")),
+        ("ABCDE FGHJK", rules.SecondFactor("recovery", "abcde-fghjk")),
+        ("", None),
+        ("12345", None),
+        ("1234567", None),
+        ("abc", None),
+        ("abcde-fghjk-lmnop", None),
+        ("١٢٣٤٥٦", None),  # non-ASCII digits are not codes
+    ],
+)
+def test_second_factor_input_is_recognised(typed: str, expected: rules.SecondFactor | None) -> None:
+    assert rules.parse_second_factor(typed) == expected

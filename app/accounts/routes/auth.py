@@ -10,6 +10,7 @@ from litestar.exceptions import TooManyRequestsException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from app.accounts import queries
 from app.accounts.forms import (
     Form,
     parse_change_password,
@@ -372,7 +373,14 @@ async def set_locale(request: Req) -> Response[Any]:
 async def show_dashboard(request: Req) -> Template:
     identity = identity_of(request)
     memberships = await service.memberships_of(identity.user_id)
-    return render(request, "accounts/dashboard.html", memberships=memberships)
+    organisation = (
+        await queries.organisation_facts(identity.organisation_id)
+        if identity.organisation_id
+        else None
+    )
+    return render(
+        request, "accounts/dashboard.html", memberships=memberships, organisation=organisation
+    )
 
 
 router = Router(

@@ -1,0 +1,196 @@
+"""Read side of accounts: members, pending invitations, organisation facts, the audit log page.
+
+Every function takes the current organisation's id and reads nothing outside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from piccolo.custom_types import Combinable
+
+from app.accounts.rules import ROLE_RANK
+from app.accounts.tables import AuditEvent, Invitation, Membership, Organisation
+from app.errors import N_, NotFound
+
+AUDIT_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    membership_id: int
+    user_id: int
+    full_name: str
+    email: str
+    role: str
+    joined_at: datetime
+
+
+@dataclass(frozen=True)
+class InvitationRow:
+    invitation_id: int
+    email: str
+    role: str
+    invited_by: str
+    created_at: datetime
+    expires_at: datetime
+    is_expired: bool
+
+
+@dataclass(frozen=True)
+class OrganisationFacts:
+    name: str
+    siren: str
+    vat_number: str
+    member_count: int
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    created_at: datetime
+    actor_email: str
+    action: str
+    target: str
+    ip: str
+    is_success: bool
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    rows: list[AuditRow]
+    page: int
+    page_count: int
+    total: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.page_count
+
+
+async def members_of(organisation_id: int) -> list[MemberRow]:
+    """The organisation's members, owners first, then by name."""
+    rows = await Membership.select(
+        Membership.id,
+        Membership.role,
+        Membership.created_at,
+        Membership.user.id,
+        Membership.user.email,
+        Membership.user.full_name,
+    ).where(Membership.organisation == organisation_id)
+    members = [
+        MemberRow(
+            membership_id=row["id"],
+            user_id=row["user.id"],
+            full_name=row["user.full_name"],
+            email=row["user.email"],
+            role=row["role"],
+            joined_at=row["created_at"],
+        )
+        for row in rows
+    ]
+    members.sort(key=lambda m: (-ROLE_RANK.get(m.role, 0), (m.full_name or m.email).lower()))
+    return members
+
+
+async def pending_invitations(organisation_id: int, *, now: datetime) -> list[InvitationRow]:
+    """Invitations neither accepted nor revoked, newest first; expired ones are flagged."""
+    rows = (
+        await Invitation.select(
+            Invitation.id,
+            Invitation.email,
+            Invitation.role,
+            Invitation.created_at,
+            Invitation.expires_at,
+            Invitation.invited_by.full_name,
+            Invitation.invited_by.email,
+        )
+        .where(
+            (Invitation.organisation == organisation_id)
+            & Invitation.accepted_at.is_null()
+            & Invitation.revoked_at.is_null()
+        )
+        .order_by(Invitation.created_at, ascending=False)
+    )
+    return [
+        InvitationRow(
+            invitation_id=row["id"],
+            email=row["email"],
+            role=row["role"],
+            invited_by=row["invited_by.full_name"] or row["invited_by.email"] or "",
+            created_at=row["created_at"],
+            expires_at=row["expires_at"],
+            is_expired=row["expires_at"] <= now,
+        )
+        for row in rows
+    ]
+
+
+async def organisation_facts(organisation_id: int) -> OrganisationFacts:
+    row = (
+        await Organisation.select(Organisation.name, Organisation.siren, Organisation.vat_number)
+        .where(Organisation.id == organisation_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound(N_("Cette entreprise est introuvable."))
+    count: int = await Membership.count().where(Membership.organisation == organisation_id)
+    return OrganisationFacts(row["name"], row["siren"], row["vat_number"], count)
+
+
+def _audit_scope(organisation_id: int) -> Combinable:
+    """The organisation's events, plus failed logins against its current members' addresses.
+
+    A failed login has no organisation (the person was not authenticated), so it is matched by
+    the email it was attempted with.
+    """
+    member_emails = Membership.select(Membership.user.email).where(
+        Membership.organisation == organisation_id
+    )
+    return (AuditEvent.organisation == organisation_id) | (
+        AuditEvent.organisation.is_null()
+        & (AuditEvent.action == "login_failed")
+        & AuditEvent.actor_email.is_in(member_emails)
+    )
+
+
+async def audit_page(organisation_id: int, *, page: int) -> AuditPage:
+    """One page of the organisation's security events, newest first."""
+    scope = _audit_scope(organisation_id)
+    total: int = await AuditEvent.count().where(scope)
+    page_count = max(1, -(-total // AUDIT_PAGE_SIZE))
+    page = min(max(page, 1), page_count)
+    rows = (
+        await AuditEvent.select(
+            AuditEvent.created_at,
+            AuditEvent.actor_email,
+            AuditEvent.action,
+            AuditEvent.target,
+            AuditEvent.ip,
+            AuditEvent.is_success,
+        )
+        .where(scope)
+        .order_by(AuditEvent.created_at, AuditEvent.id, ascending=False)
+        .limit(AUDIT_PAGE_SIZE)
+        .offset((page - 1) * AUDIT_PAGE_SIZE)
+    )
+    return AuditPage(
+        rows=[
+            AuditRow(
+                created_at=row["created_at"],
+                actor_email=row["actor_email"],
+                action=row["action"],
+                target=row["target"],
+                ip=row["ip"],
+                is_success=bool(row["is_success"]),
+            )
+            for row in rows
+        ],
+        page=page,
+        page_count=page_count,
+        total=total,
+    )

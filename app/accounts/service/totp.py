@@ -1,0 +1,280 @@
+"""Two-factor authentication: enrol an authenticator app, check codes at login, recovery codes.
+
+Only the TOTP seed and the SHA-256 of each recovery code are stored. Every change to the
+second factor asks for the password again (or, for accounts without one, a current code).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import qrcode
+import qrcode.image.svg
+
+from app.accounts import rules
+from app.accounts.service.audit import record_event
+from app.accounts.tables import RecoveryCode, User
+from app.clock import Clock
+from app.errors import N_, DomainError
+from app.security import Passwords
+
+RECOVERY_CODE_COUNT = 10
+
+WRONG_CODE = N_(
+    "Code incorrect ou expiré. Saisissez le code à 6 chiffres affiché par votre application, "
+    "ou un code de secours."
+)
+CODE_ALREADY_USED = N_("Ce code a déjà servi. Attendez le suivant dans votre application.")
+WRONG_PASSWORD = N_("Le mot de passe est incorrect.")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a security-relevant request came from, for the audit log."""
+
+    ip: str = ""
+    user_agent: str = ""
+    organisation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What the setup page shows: the seed as a QR code and as text to type by hand."""
+
+    secret: str
+    grouped_secret: str
+    uri: str
+    qr_data_uri: str
+
+
+@dataclass(frozen=True)
+class SecondFactorUse:
+    """A successful second step: who, and how many recovery codes are left if one was used."""
+
+    user: User
+    recovery_codes_left: int | None
+
+
+def new_totp_secret() -> str:
+    return rules.new_totp_secret()
+
+
+def enrolment_for(*, email: str, secret: str) -> Enrolment:
+    """The seed as an SVG QR code (a data: URI, allowed by the CSP) and in groups of four."""
+    uri = rules.totp_uri(secret, email=email)
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage)
+    svg = base64.b64encode(image.to_string()).decode()
+    return Enrolment(
+        secret=secret,
+        grouped_secret=rules.grouped_secret(secret),
+        uri=uri,
+        qr_data_uri=f"data:image/svg+xml;base64,{svg}",
+    )
+
+
+async def _user(user_id: int) -> User:
+    user = await User.objects().get(User.id == user_id)
+    if user is None:
+        raise DomainError(N_("Ce compte n'existe plus."))
+    return user
+
+
+async def _check_password(user: User, password: str, passwords: Passwords) -> None:
+    if not await passwords.verify(user.password_hash, password):
+        raise DomainError(WRONG_PASSWORD, field="password")
+
+
+async def _use_totp_code(*, user: User, code: str, clock: Clock) -> None:
+    """Accept a current app code once: its time step must be later than the last one used."""
+    factor = rules.parse_second_factor(code)
+    step = None
+    if user.totp_secret and factor is not None and factor.kind == "totp":
+        step = rules.matching_totp_step(user.totp_secret, factor.code, now=clock.now())
+    if step is None:
+        raise DomainError(WRONG_CODE, field="code")
+    accepted = (
+        await User.update({User.totp_last_step: step})
+        .where((User.id == user.id) & (User.totp_last_step < step))
+        .returning(User.id)
+    )
+    if not accepted:
+        raise DomainError(CODE_ALREADY_USED, field="code")
+
+
+async def _use_recovery_code(*, user: User, code: str, clock: Clock) -> bool:
+    """Spend one unused recovery code; the update is conditional, so it works only once."""
+    spent = (
+        await RecoveryCode.update({RecoveryCode.used_at: clock.now()})
+        .where(
+            (RecoveryCode.user == user.id)
+            & (RecoveryCode.code_hash == rules.secret_hash(code))
+            & RecoveryCode.used_at.is_null()
+        )
+        .returning(RecoveryCode.id)
+    )
+    return bool(spent)
+
+
+async def _replace_recovery_codes(*, user_id: int, clock: Clock) -> list[str]:
+    """Delete every recovery code of the user and store the hashes of ten new ones."""
+    codes = rules.new_recovery_codes(RECOVERY_CODE_COUNT)
+    await RecoveryCode.delete().where(RecoveryCode.user == user_id)
+    await RecoveryCode.insert(
+        *[
+            RecoveryCode(user=user_id, code_hash=rules.secret_hash(code), created_at=clock.now())
+            for code in codes
+        ]
+    )
+    return codes
+
+
+async def recovery_codes_left(*, user_id: int) -> int:
+    return int(
+        await RecoveryCode.count().where(
+            (RecoveryCode.user == user_id) & RecoveryCode.used_at.is_null()
+        )
+    )
+
+
+async def enable_totp(
+    *,
+    user_id: int,
+    secret: str,
+    code: str,
+    password: str,
+    passwords: Passwords,
+    clock: Clock,
+    origin: Origin,
+) -> list[str]:
+    """Turn on 2FA once the user proves the new seed with a code; returns the recovery codes.
+
+    The password is asked again (accounts without one prove themselves with the code only).
+    """
+    user = await _user(user_id)
+    if user.totp_enabled_at is not None:
+        raise DomainError(N_("La double authentification est déjà activée."))
+    if user.password_hash is not None:
+        await _check_password(user, password, passwords)
+    factor = rules.parse_second_factor(code)
+    step = None
+    if factor is not None and factor.kind == "totp":
+        step = rules.matching_totp_step(secret, factor.code, now=clock.now())
+    if step is None:
+        raise DomainError(
+            N_(
+                "Ce code ne correspond pas. Vérifiez que l'heure de votre téléphone est juste "
+                "et saisissez le code affiché maintenant."
+            ),
+            field="code",
+        )
+    async with User._meta.db.transaction():
+        enabled = (
+            await User.update(
+                {
+                    User.totp_secret: secret,
+                    User.totp_enabled_at: clock.now(),
+                    User.totp_last_step: step,
+                }
+            )
+            .where((User.id == user.id) & User.totp_enabled_at.is_null())
+            .returning(User.id)
+        )
+        if not enabled:  # enabled meanwhile from another tab
+            raise DomainError(N_("La double authentification est déjà activée."))
+        codes = await _replace_recovery_codes(user_id=user.id, clock=clock)
+    await _record(action="totp_enabled", user=user, clock=clock, origin=origin)
+    return codes
+
+
+async def check_second_factor(
+    *, user_id: int, code: str, clock: Clock, origin: Origin
+) -> SecondFactorUse:
+    """The login's second step: a current app code or an unused recovery code.
+
+    A refused code is written to the audit log as a failed login.
+    """
+    user = await _user(user_id)
+    factor = rules.parse_second_factor(code)
+    try:
+        if user.totp_enabled_at is None or factor is None:
+            raise DomainError(WRONG_CODE, field="code")
+        if factor.kind == "totp":
+            await _use_totp_code(user=user, code=factor.code, clock=clock)
+            return SecondFactorUse(user=user, recovery_codes_left=None)
+        if not await _use_recovery_code(user=user, code=factor.code, clock=clock):
+            raise DomainError(WRONG_CODE, field="code")
+    except DomainError:
+        await _record(
+            action="login_failed",
+            user=user,
+            clock=clock,
+            origin=origin,
+            target="totp",
+            is_success=False,
+        )
+        raise
+    await _record(action="recovery_code_used", user=user, clock=clock, origin=origin)
+    left = await recovery_codes_left(user_id=user.id)
+    return SecondFactorUse(user=user, recovery_codes_left=left)
+
+
+async def disable_totp(
+    *,
+    user_id: int,
+    password: str,
+    code: str,
+    passwords: Passwords,
+    clock: Clock,
+    origin: Origin,
+) -> None:
+    """Turn off 2FA after the password (or, without one, a current code); codes are deleted."""
+    user = await _user(user_id)
+    if user.totp_enabled_at is None:
+        raise DomainError(N_("La double authentification n'est pas activée."))
+    if user.password_hash is not None:
+        await _check_password(user, password, passwords)
+    else:
+        await _use_totp_code(user=user, code=code, clock=clock)
+    async with User._meta.db.transaction():
+        await User.update({User.totp_secret: None, User.totp_enabled_at: None}).where(
+            User.id == user.id
+        )
+        await RecoveryCode.delete().where(RecoveryCode.user == user.id)
+    await _record(action="totp_disabled", user=user, clock=clock, origin=origin)
+
+
+async def regenerate_recovery_codes(
+    *, user_id: int, code: str, clock: Clock, origin: Origin
+) -> list[str]:
+    """Replace every recovery code after a current app code; the new ones are shown once."""
+    user = await _user(user_id)
+    if user.totp_enabled_at is None:
+        raise DomainError(N_("La double authentification n'est pas activée."))
+    await _use_totp_code(user=user, code=code, clock=clock)
+    async with User._meta.db.transaction():
+        codes = await _replace_recovery_codes(user_id=user.id, clock=clock)
+    await _record(action="recovery_codes_regenerated", user=user, clock=clock, origin=origin)
+    return codes
+
+
+async def _record(
+    *,
+    action: str,
+    user: User,
+    clock: Clock,
+    origin: Origin,
+    target: str = "",
+    is_success: bool = True,
+) -> None:
+    await record_event(
+        action=action,
+        clock=clock,
+        user_id=user.id,
+        organisation_id=origin.organisation_id,
+        actor_email=user.email,
+        target=target,
+        ip=origin.ip,
+        user_agent=origin.user_agent,
+        is_success=is_success,
+    )

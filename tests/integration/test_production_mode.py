@@ -1,0 +1,47 @@
+"""What changes when Ponctuel runs in production behind HTTPS."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import httpx
+from asgi_lifespan import LifespanManager
+
+from app.main import create_app
+from app.settings import Settings
+from tests.factories import PASSWORD, make_creditor
+
+
+async def test_production_hides_the_dev_outbox_and_uses_secure_cookies(settings: Settings) -> None:
+    production = dataclasses.replace(
+        settings, environment="production", base_url="https://ponctuel.example.com"
+    )
+    app = create_app(production)
+    await make_creditor(email="owner@example.com")
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="https://ponctuel.example.com"
+        ) as client,
+    ):
+        assert (await client.get("/dev/outbox")).status_code == 404
+
+        page = await client.get("/login")
+        assert "max-age=31536000" in page.headers["strict-transport-security"]
+        assert "upgrade-insecure-requests" in page.headers["content-security-policy"]
+        csrf_cookie = page.headers["set-cookie"]
+        assert csrf_cookie.startswith("__Host-csrftoken=") and "Secure" in csrf_cookie
+
+        token = client.cookies.get("__Host-csrftoken")
+        response = await client.post(
+            "/login",
+            data={"email": "owner@example.com", "password": PASSWORD, "_csrf_token": token},
+        )
+        session_cookie = next(
+            value
+            for value in response.headers.get_list("set-cookie")
+            if value.startswith("__Host-session=")
+        )
+        assert "Secure" in session_cookie and "HttpOnly" in session_cookie
+        assert "SameSite=lax" in session_cookie.replace("samesite", "SameSite")
+        assert "Path=/" in session_cookie.replace("path", "Path")

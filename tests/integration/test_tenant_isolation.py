@@ -1,0 +1,176 @@
+"""Tenant isolation: a user of organisation A never reaches organisation B's objects by id.
+
+Every route that takes an object id is listed in ID_ROUTES. For each one, the owner of A (the
+most privileged user A has) sends B's ids, as a full-page form and as an htmx request: the answer
+is 404, exactly as for an id that does not exist, and B's data is unchanged. The same route with
+A's own ids must work, which proves the 404 comes from the scoping and not from a wrong URL.
+
+Adding a route whose path carries an id? Add it to ID_ROUTES (and, for a new kind of object, a
+builder to OBJECT_BUILDERS); test_every_id_bearing_route_is_listed fails until you do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from app.accounts import rules
+from app.accounts.tables import AuditEvent, Invitation, Membership, Organisation, Role, User
+from tests.factories import log_in, make_creditor, post_form
+
+Client = httpx.AsyncClient
+HTMX = {"HX-Request": "true", "HX-Target": "members-table"}
+AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+async def _member_of(org: Organisation) -> int:
+    user, _ = await make_creditor(role=Role.MEMBER, organisation=org)
+    membership = await Membership.objects().get(
+        (Membership.user == user.id) & (Membership.organisation == org.id)
+    )
+    assert membership is not None
+    return int(membership.id)
+
+
+async def _pending_invitation_of(org: Organisation) -> int:
+    invitation = Invitation(
+        organisation=org.id,
+        email=f"invitee-{org.id}-{rules.new_secret()[:6].lower()}@example.com",
+        role=Role.MEMBER,
+        token_hash=rules.secret_hash(rules.new_secret()),
+        expires_at=datetime(2100, 1, 1, tzinfo=UTC),
+        created_at=AT,
+    )
+    await invitation.save()
+    return int(invitation.id)
+
+
+async def _organisation(org: Organisation) -> int:
+    return int(org.id)
+
+
+# Kind of object -> how to create one inside a given organisation (returns its id).
+OBJECT_BUILDERS: dict[str, Callable[[Organisation], Awaitable[int]]] = {
+    "membership": _member_of,
+    "invitation": _pending_invitation_of,
+    "organisation": _organisation,
+}
+
+
+@dataclass(frozen=True)
+class IdRoute:
+    """A route reached with an object id, in its path or in a form field."""
+
+    name: str
+    path_ids: dict[str, str] = field(default_factory=dict)  # path parameter -> object kind
+    form_ids: dict[str, str] = field(default_factory=dict)  # form field -> object kind
+    form: dict[str, str] = field(default_factory=dict)  # other fields of a valid request
+    method: str = "POST"
+
+
+ID_ROUTES: list[IdRoute] = [
+    IdRoute("accounts.remove_member", path_ids={"membership_id": "membership"}),
+    IdRoute(
+        "accounts.change_role", path_ids={"membership_id": "membership"}, form={"role": "admin"}
+    ),
+    IdRoute("accounts.revoke_invitation", path_ids={"invitation_id": "invitation"}),
+    IdRoute("accounts.switch_organisation", form_ids={"organisation_id": "organisation"}),
+]
+
+
+async def _objects_of(org: Organisation, route: IdRoute) -> dict[str, int]:
+    kinds = {*route.path_ids.values(), *route.form_ids.values()}
+    return {kind: await OBJECT_BUILDERS[kind](org) for kind in sorted(kinds)}
+
+
+async def _send(
+    app: Litestar,
+    client: Client,
+    route: IdRoute,
+    ids: dict[str, int],
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    path = app.route_reverse(
+        route.name, **{param: ids[kind] for param, kind in route.path_ids.items()}
+    )
+    data = {**route.form, **{name: str(ids[kind]) for name, kind in route.form_ids.items()}}
+    if route.method == "GET":
+        return await client.get(path, headers=headers, follow_redirects=False)
+    return await post_form(client, path, data, headers=headers, follow_redirects=False)
+
+
+async def _state_of(org: Organisation) -> dict[str, Any]:
+    """Everything a cross-tenant request could change in an organisation."""
+    return {
+        "organisation": await Organisation.select().where(Organisation.id == org.id),
+        "memberships": await Membership.select()
+        .where(Membership.organisation == org.id)
+        .order_by(Membership.id),
+        "invitations": await Invitation.select()
+        .where(Invitation.organisation == org.id)
+        .order_by(Invitation.id),
+        "events": await AuditEvent.count().where(AuditEvent.organisation == org.id),
+        "users": await User.select(User.id, User.last_organisation_id, User.session_epoch)
+        .where(
+            User.id.is_in(
+                Membership.select(Membership.user).where(Membership.organisation == org.id)
+            )
+        )
+        .order_by(User.id),
+    }
+
+
+@pytest.mark.parametrize("route", ID_ROUTES, ids=[r.name for r in ID_ROUTES])
+async def test_user_of_one_organisation_gets_404_for_another_organisations_ids(
+    app: Litestar, client: Client, route: IdRoute
+) -> None:
+    _, org_a = await make_creditor(email="owner-a@example.com")
+    _, org_b = await make_creditor(email="owner-b@example.com")
+    ids_b = await _objects_of(org_b, route)
+    before = await _state_of(org_b)
+    await log_in(client, "owner-a@example.com")
+
+    full_page = await _send(app, client, route, ids_b)
+    assert full_page.status_code == 404, full_page.text[:300]
+    htmx = await _send(app, client, route, ids_b, headers=HTMX)
+    assert htmx.status_code == 404, htmx.text[:300]
+    assert await _state_of(org_b) == before, "B's data must not change"
+    page = await client.get("/app/members")
+    assert page.status_code == 200 and org_a.name in page.text and org_b.name not in page.text
+
+    ids_a = await _objects_of(org_a, route)
+    own = await _send(app, client, route, ids_a)
+    assert own.status_code in (200, 303), f"the route must work with A's own ids: {own.status_code}"
+
+
+async def test_ids_that_do_not_exist_get_the_same_404(app: Litestar, client: Client) -> None:
+    await make_creditor(email="owner-c@example.com")
+    await log_in(client, "owner-c@example.com")
+    missing = {kind: 987654 for kind in OBJECT_BUILDERS}
+    for route in ID_ROUTES:
+        response = await _send(app, client, route, missing)
+        assert response.status_code == 404, route.name
+
+
+def _takes_an_id(parameters: dict[str, Any]) -> bool:
+    return any(p.type is int or name.endswith("_id") for name, p in parameters.items())
+
+
+async def test_every_id_bearing_route_is_listed(app: Litestar) -> None:
+    listed = {route.name for route in ID_ROUTES}
+    id_routes = {
+        handler.name
+        for route in app.routes
+        if not route.path.startswith(("/dev/", "/schema", "/static"))
+        and _takes_an_id(route.path_parameters)
+        for handler in getattr(route, "route_handlers", [])
+        if handler.name
+    }
+    missing = id_routes - listed
+    assert not missing, f"add these routes to ID_ROUTES in {__name__}: {sorted(missing)}"

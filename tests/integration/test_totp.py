@@ -1,0 +1,343 @@
+"""Two-factor authentication through the real app: setup, login second step, recovery, disable."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import timedelta
+
+import httpx
+import pyotp
+import pytest
+
+from app.accounts.rules import secret_hash
+from app.accounts.tables import AuditEvent, RecoveryCode, User
+from app.clock import Clock, FixedClock
+from tests.factories import PASSWORD, link_in, log_in, make_creditor, post_form
+
+Client = httpx.AsyncClient
+EMAIL = "owner@example.com"
+
+
+@pytest.fixture
+def app_clock(clock: FixedClock) -> Clock:
+    """The app runs on the test's clock, so each test decides which 30 s step it is."""
+    return clock
+
+
+def secret_on(html: str) -> str:
+    match = re.search(r'data-testid="totp-secret">([A-Z2-7 ]+)<', html)
+    assert match, "the setup page shows the secret for manual entry"
+    return match.group(1).replace(" ", "")
+
+
+def recovery_codes_on(html: str) -> list[str]:
+    listing = html.split('data-testid="recovery-codes"', 1)[1].split("</ul>", 1)[0]
+    return re.findall(r"<code>([a-z0-9]{5}-[a-z0-9]{5})</code>", listing)
+
+
+def code_at(secret: str, clock: FixedClock) -> str:
+    return str(pyotp.TOTP(secret).at(clock.now()))
+
+
+async def enable_totp(client: Client, clock: FixedClock) -> tuple[str, list[str]]:
+    """Go through the setup page as the logged-in user; returns the secret and recovery codes."""
+    page = await client.get("/account/2fa/setup")
+    secret = secret_on(page.text)
+    response = await post_form(
+        client, "/account/2fa/setup", {"code": code_at(secret, clock), "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.text[:500]
+    return secret, recovery_codes_on(response.text)
+
+
+async def make_totp_user(
+    client: Client, clock: FixedClock, email: str = EMAIL
+) -> tuple[User, str, list[str]]:
+    """A creditor with 2FA on, logged out, one time step after the setup code was used."""
+    user, _ = await make_creditor(email=email)
+    await log_in(client, email)
+    secret, codes = await enable_totp(client, clock)
+    await post_form(client, "/logout", {})
+    clock.advance(timedelta(seconds=30))
+    return user, secret, codes
+
+
+async def submit_code(client: Client, code: str) -> httpx.Response:
+    return await post_form(client, "/login/2fa", {"code": code})
+
+
+async def actions_of(user: User) -> list[str]:
+    rows = await AuditEvent.select(AuditEvent.action).where(AuditEvent.user == user.id)
+    return [row["action"] for row in rows]
+
+
+async def test_enabling_2fa_needs_a_current_code_and_the_password_then_shows_codes_once(
+    client: Client, clock: FixedClock
+) -> None:
+    user, _ = await make_creditor(email=EMAIL)
+    await log_in(client, EMAIL)
+    page = await client.get("/account/2fa/setup")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    qr = re.search(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', page.text)
+    assert qr and b"<svg" in base64.b64decode(qr.group(1))
+    secret = secret_on(page.text)
+    assert len(secret) == 32
+    assert secret in pyotp.TOTP(secret).provisioning_uri(name=EMAIL)
+    stored = await User.objects().get(User.id == user.id)
+    assert stored is not None and stored.totp_secret is None, "pending secret stays in session"
+    assert secret_on((await client.get("/account/2fa/setup")).text) == secret, "reload keeps it"
+
+    wrong_code = await post_form(
+        client, "/account/2fa/setup", {"code": "000000", "password": PASSWORD}
+    )
+    assert wrong_code.status_code == 422
+    assert "Ce code ne correspond pas" in wrong_code.text
+    wrong_password = await post_form(
+        client,
+        "/account/2fa/setup",
+        {"code": code_at(secret, clock), "password": "not-mine-at-all"},
+    )
+    assert wrong_password.status_code == 422
+    assert "Le mot de passe est incorrect" in wrong_password.text
+    stored = await User.objects().get(User.id == user.id)
+    assert stored is not None and stored.totp_enabled_at is None
+
+    done = await post_form(
+        client, "/account/2fa/setup", {"code": code_at(secret, clock), "password": PASSWORD}
+    )
+    assert done.status_code == 200
+    assert done.headers["cache-control"] == "no-store"
+    assert "J'ai enregistré mes codes" in done.text
+    codes = recovery_codes_on(done.text)
+    assert len(codes) == 10 and len(set(codes)) == 10
+
+    stored = await User.objects().get(User.id == user.id)
+    assert stored is not None
+    assert stored.totp_secret == secret and stored.totp_enabled_at == clock.now()
+    rows = await RecoveryCode.select(RecoveryCode.code_hash).where(RecoveryCode.user == user.id)
+    assert {row["code_hash"] for row in rows} == {secret_hash(code) for code in codes}
+    assert "totp_enabled" in await actions_of(user)
+
+    settings_page = await client.get("/account")
+    assert 'data-testid="totp-status">Activée' in settings_page.text
+    again = await client.get("/account/2fa/setup")
+    assert again.url.path == "/account" and "déjà activée" in again.text
+
+
+async def test_login_asks_for_the_code_before_opening_the_session(
+    client: Client, clock: FixedClock
+) -> None:
+    user, secret, _ = await make_totp_user(client, clock)
+    page = await post_form(
+        client, "/login", {"email": EMAIL, "password": PASSWORD, "next": "/account"}
+    )
+    assert page.url.path == "/login/2fa"
+    assert "Vérification en deux étapes" in page.text
+    blocked = await client.get("/app", follow_redirects=False)
+    assert blocked.status_code == 303 and blocked.headers["location"].startswith("/login")
+
+    wrong = await submit_code(client, "123456")
+    assert wrong.status_code == 422
+    assert "Code incorrect ou expiré" in wrong.text
+    failures = await AuditEvent.select().where(AuditEvent.action == "login_failed")
+    assert [(f["user"], f["target"], f["is_success"]) for f in failures] == [
+        (user.id, "totp", False)
+    ]
+
+    landed = await submit_code(client, code_at(secret, clock))
+    assert landed.status_code == 200 and landed.url.path == "/account"
+    assert (await client.get("/app", follow_redirects=False)).status_code == 200
+    assert (await actions_of(user)).count("login") == 2  # before setup, and now
+
+
+async def test_a_totp_code_is_accepted_only_once(client: Client, clock: FixedClock) -> None:
+    _, secret, _ = await make_totp_user(client, clock)
+    code = code_at(secret, clock)
+    await log_in(client, EMAIL)
+    assert (await submit_code(client, code)).url.path == "/app"
+    await post_form(client, "/logout", {})
+
+    await log_in(client, EMAIL)
+    replay = await submit_code(client, code)
+    assert replay.status_code == 422
+    assert "Ce code a déjà servi" in replay.text
+    assert (await client.get("/app", follow_redirects=False)).status_code == 303
+
+    clock.advance(timedelta(seconds=30))
+    assert (await submit_code(client, code_at(secret, clock))).url.path == "/app"
+
+
+async def test_a_code_from_the_previous_time_step_is_still_accepted(
+    client: Client, clock: FixedClock
+) -> None:
+    _, secret, _ = await make_totp_user(client, clock)
+    slightly_late = code_at(secret, clock)
+    clock.advance(timedelta(seconds=30))
+    await log_in(client, EMAIL)
+    assert (await submit_code(client, slightly_late)).url.path == "/app"
+    await post_form(client, "/logout", {})
+
+    clock.advance(timedelta(seconds=60))
+    await log_in(client, EMAIL)
+    too_old = await submit_code(client, slightly_late)
+    assert too_old.status_code == 422
+
+
+async def test_a_recovery_code_works_once_and_says_how_many_remain(
+    client: Client, clock: FixedClock
+) -> None:
+    user, _, codes = await make_totp_user(client, clock)
+    await log_in(client, EMAIL)
+    typed = codes[0].upper().replace("-", " ")
+    landed = await submit_code(client, typed)
+    assert landed.url.path == "/app"
+    assert "Il vous reste 9 codes de secours" in landed.text
+    assert "recovery_code_used" in await actions_of(user)
+    await post_form(client, "/logout", {})
+
+    await log_in(client, EMAIL)
+    again = await submit_code(client, codes[0])
+    assert again.status_code == 422
+    assert (await submit_code(client, codes[1])).url.path == "/app"
+    unused = await RecoveryCode.count().where(
+        (RecoveryCode.user == user.id) & RecoveryCode.used_at.is_null()
+    )
+    assert unused == 8
+
+
+async def test_the_pending_second_step_expires_after_five_minutes(
+    client: Client, clock: FixedClock
+) -> None:
+    _, secret, _ = await make_totp_user(client, clock)
+    await log_in(client, EMAIL)
+    clock.advance(timedelta(minutes=5, seconds=1))
+    late = await submit_code(client, code_at(secret, clock))
+    assert late.url.path == "/login"
+    assert "La vérification a expiré" in late.text
+    assert (await client.get("/app", follow_redirects=False)).status_code == 303
+    again = await client.get("/login/2fa")
+    assert again.url.path == "/login", "nothing is pending any more"
+
+
+async def test_the_second_step_page_without_a_password_step_sends_to_login(client: Client) -> None:
+    response = await client.get("/login/2fa")
+    assert response.url.path == "/login"
+    posted = await submit_code(client, "123456")
+    assert posted.url.path == "/login"
+
+
+async def test_disabling_2fa_requires_the_password(client: Client, clock: FixedClock) -> None:
+    user, secret, _ = await make_totp_user(client, clock)
+    await log_in(client, EMAIL)
+    await submit_code(client, code_at(secret, clock))
+
+    refused = await post_form(client, "/account/2fa/disable", {"disable_password": "wrong-one-x"})
+    assert refused.status_code == 422
+    assert "Le mot de passe est incorrect" in refused.text
+    stored = await User.objects().get(User.id == user.id)
+    assert stored is not None and stored.totp_enabled_at is not None
+
+    done = await post_form(client, "/account/2fa/disable", {"disable_password": PASSWORD})
+    assert done.url.path == "/account"
+    assert "La double authentification est désactivée" in done.text
+    assert 'data-testid="totp-status">Désactivée' in done.text
+    stored = await User.objects().get(User.id == user.id)
+    assert stored is not None
+    assert stored.totp_secret is None and stored.totp_enabled_at is None
+    assert await RecoveryCode.count().where(RecoveryCode.user == user.id) == 0
+    actions = await actions_of(user)
+    assert "totp_enabled" in actions and "totp_disabled" in actions
+
+    await post_form(client, "/logout", {})
+    page = await log_in(client, EMAIL)
+    assert page.url.path == "/app", "no second step once 2FA is off"
+
+
+async def test_new_recovery_codes_need_a_current_code_and_replace_the_old_ones(
+    client: Client, clock: FixedClock
+) -> None:
+    user, secret, old_codes = await make_totp_user(client, clock)
+    await log_in(client, EMAIL)
+    await submit_code(client, code_at(secret, clock))
+
+    refused = await post_form(client, "/account/2fa/recovery-codes", {"regenerate_code": "abc"})
+    assert refused.status_code == 422
+    assert "Code incorrect ou expiré" in refused.text
+    assert await RecoveryCode.count().where(RecoveryCode.user == user.id) == 10
+
+    clock.advance(timedelta(seconds=30))
+    response = await post_form(
+        client, "/account/2fa/recovery-codes", {"regenerate_code": code_at(secret, clock)}
+    )
+    assert response.status_code == 200
+    new_codes = recovery_codes_on(response.text)
+    assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
+    assert "recovery_codes_regenerated" in await actions_of(user)
+    await post_form(client, "/logout", {})
+
+    await log_in(client, EMAIL)
+    assert (await submit_code(client, old_codes[0])).status_code == 422
+    assert (await submit_code(client, new_codes[0])).url.path == "/app"
+
+
+async def test_account_without_password_changes_2fa_with_a_code_only(
+    client: Client, clock: FixedClock
+) -> None:
+    user, _ = await make_creditor(email=EMAIL)
+    await log_in(client, EMAIL)
+    await User.update({User.password_hash: None}).where(User.id == user.id)  # identity provider
+    page = await client.get("/account/2fa/setup")
+    assert 'name="password"' not in page.text
+    secret = secret_on(page.text)
+    enabled = await post_form(client, "/account/2fa/setup", {"code": code_at(secret, clock)})
+    assert enabled.status_code == 200 and len(recovery_codes_on(enabled.text)) == 10
+
+    settings_page = await client.get("/account")
+    assert 'name="disable_code"' in settings_page.text
+    same_step = await post_form(
+        client, "/account/2fa/disable", {"disable_code": code_at(secret, clock)}
+    )
+    assert same_step.status_code == 422, "the code used at setup is spent"
+    clock.advance(timedelta(seconds=30))
+    done = await post_form(client, "/account/2fa/disable", {"disable_code": code_at(secret, clock)})
+    assert done.url.path == "/account"
+    stored = await User.objects().get(User.id == user.id)
+    assert stored is not None and stored.totp_enabled_at is None
+
+
+async def test_sixth_wrong_code_from_one_ip_is_rate_limited(
+    client: Client, clock: FixedClock
+) -> None:
+    _, secret, _ = await make_totp_user(client, clock)
+    await log_in(client, EMAIL)
+    statuses = []
+    for wrong in ["000000", "abc", "", "zzzzz-zzzzz", "12345678901234567890", "111111"]:
+        statuses.append((await submit_code(client, wrong)).status_code)
+    assert statuses == [422] * 5 + [429]
+    right = await submit_code(client, code_at(secret, clock))
+    assert right.status_code == 429
+    assert "Trop de tentatives" in right.text
+
+
+async def test_password_reset_does_not_bypass_the_second_factor(
+    client: Client, clock: FixedClock, run_worker, outbox
+) -> None:
+    address = "totp-reset@example.com"  # the SMTP outbox is shared by the whole run
+    _, secret, _ = await make_totp_user(client, clock, email=address)
+    await post_form(client, "/password/forgot", {"email": address})
+    await run_worker()
+    [email] = outbox(address)
+    path = link_in(email.text, "/password/reset/")
+    new_password = "a brand new passphrase"
+    done = await post_form(
+        client, path, {"password": new_password, "password_confirm": new_password}
+    )
+    assert done.url.path == "/login"
+    assert (await client.get("/app", follow_redirects=False)).status_code == 303
+
+    page = await log_in(client, address, new_password)
+    assert page.url.path == "/login/2fa"
+    assert (await client.get("/app", follow_redirects=False)).status_code == 303
+    assert (await submit_code(client, code_at(secret, clock))).url.path == "/app"
