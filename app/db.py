@@ -6,14 +6,13 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from asyncpg.exceptions import UniqueViolationError
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.table import Table
 
 from app.settings import Settings
-
-from asyncpg.exceptions import UniqueViolationError
 
 
 def postgres_config(url: str) -> dict[str, object]:

@@ -6,10 +6,13 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request
+from litestar.exceptions import TooManyRequestsException
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 
 from app.i18n import JINJA_FILTERS, JINJA_GETTEXT, LOCALE_COOKIE, negotiate
+from app.ratelimit import RateLimiter
+from app.security import Passwords
 from app.settings import ROOT, Settings
 
 TEMPLATES_DIR = ROOT / "templates"
@@ -46,10 +49,7 @@ def settings_of(request: Request[Any, Any, Any]) -> Settings:
 
 def flash(request: Request[Any, Any, Any], message: str, category: str = "info") -> None:
     """Queue a message for the next rendered page (stored in the session)."""
-    session = request.scope.get("session")
-    if not isinstance(session, dict):
-        session = {}
-        request.set_session(session)
+    session = mutable_session(request)
     session["flash"] = [*session.get("flash", []), {"message": message, "category": category}]
 
 
@@ -100,6 +100,42 @@ def safe_next(target: str | None, default: str) -> str:
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return default
+
+
+async def form_data(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The submitted form's text fields (file parts are ignored)."""
+    form = await request.form()
+    return {key: str(value) for key, value in form.items() if isinstance(value, str)}
+
+
+def mutable_session(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The session as a dict saved with the response, created when there is none."""
+    session = request.scope.get("session")
+    if not isinstance(session, dict):
+        session = {}
+        request.set_session(session)
+    return session
+
+
+def passwords_of(request: Request[Any, Any, Any]) -> Passwords:
+    passwords: Passwords = request.app.state.passwords
+    return passwords
+
+
+async def refuse_when_limited(
+    request: Request[Any, Any, Any], action: str, limit: int, key: str | None = None
+) -> None:
+    """429 when `key` (by default the client's address) has used up its attempts at `action`."""
+    limiter: RateLimiter = request.app.state.limiter
+    if await limiter.is_exceeded(action, key or client_ip(request), limit):
+        raise TooManyRequestsException()
+
+
+async def count_attempt(
+    request: Request[Any, Any, Any], action: str, key: str | None = None
+) -> None:
+    limiter: RateLimiter = request.app.state.limiter
+    await limiter.hit(action, key or client_ip(request))
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:

@@ -35,9 +35,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 FUNCTIONS = [func(send_email, max_tries=8, timeout=60)]
-CRON_JOBS = [
-    cron(heartbeat, second={0, 15, 30, 45}, run_at_startup=True, unique=True, timeout=10)
-]
+CRON_JOBS = [cron(heartbeat, second={0, 15, 30, 45}, run_at_startup=True, unique=True, timeout=10)]
 
 
 def worker_options(settings: Settings) -> dict[str, Any]:

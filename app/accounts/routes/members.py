@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
-from litestar.exceptions import PermissionDeniedException, TooManyRequestsException
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Template
@@ -26,9 +26,16 @@ from app.accounts.guards import (
 from app.accounts.routes.auth import absolute_url, send_account_email
 from app.accounts.service import members as service
 from app.errors import N_, DomainError, Forbidden, NotFound
-from app.ratelimit import RateLimiter
-from app.security import Passwords
-from app.web import client_ip, flash, redirect_to, render
+from app.web import (
+    client_ip,
+    count_attempt,
+    flash,
+    form_data,
+    passwords_of,
+    redirect_to,
+    refuse_when_limited,
+    render,
+)
 
 Req = Request[Any, Any, Any]
 
@@ -38,11 +45,6 @@ INVITATION_PAGE = "accounts/invitation.html"
 # Invitations an organisation may send per rate-limit window: enough for onboarding a team,
 # too few for anyone to use our mail domain as a spam relay.
 INVITATIONS_PER_WINDOW = 20
-
-
-async def _form(request: Req) -> dict[str, str]:
-    form = await request.form()
-    return {key: str(value) for key, value in form.items() if isinstance(value, str)}
 
 
 def _is_htmx(request: Req) -> bool:
@@ -117,7 +119,7 @@ async def list_members(request: Req) -> Template:
 @post("/app/members/invitations", name="accounts.invite", guards=[requires_org_admin])
 async def invite_member(request: Req) -> Response[Any]:
     await _check_invitation_quota(request)
-    form = parse_invitation(await _form(request))
+    form = parse_invitation(await form_data(request))
     if form.is_valid:
         try:
             issued = await service.invite_member(
@@ -138,17 +140,14 @@ async def invite_member(request: Req) -> Response[Any]:
 
 async def _check_invitation_quota(request: Req) -> None:
     """Refuse with 429 once the organisation has sent its share of invitations for the window."""
-    limiter: RateLimiter = request.app.state.limiter
     quota_key = str(identity_of(request).organisation_id)
-    if await limiter.is_exceeded("invite", quota_key, INVITATIONS_PER_WINDOW):
-        raise TooManyRequestsException()
+    await refuse_when_limited(request, "invite", INVITATIONS_PER_WINDOW, key=quota_key)
 
 
 async def _send_invitation(request: Req, issued: service.IssuedInvitation) -> None:
     """Email the invitation link and count it against the organisation's quota."""
     identity = identity_of(request)
-    limiter: RateLimiter = request.app.state.limiter
-    await limiter.hit("invite", str(identity.organisation_id))
+    await count_attempt(request, "invite", key=str(identity.organisation_id))
     await send_account_email(
         request,
         name="invitation",
@@ -187,7 +186,7 @@ async def revoke_invitation(request: Req, invitation_id: FromPath[int]) -> Respo
     guards=[requires_org_admin],
 )
 async def change_role(request: Req, membership_id: FromPath[int]) -> Response[Any]:
-    data = await _form(request)
+    data = await form_data(request)
     try:
         await service.change_role(
             actor=_actor(request),
@@ -278,7 +277,7 @@ async def accept_invitation(request: Req, token: FromPath[str]) -> Response[Any]
             return _invitation_refused(request, token, error)
         request.set_session({**request.session, "org": organisation_id})
         return _welcome(request)
-    form = parse_invitation_signup(await _form(request))
+    form = parse_invitation_signup(await form_data(request))
     if form.is_valid:
         try:
             user = await service.join_with_new_account(
@@ -286,7 +285,7 @@ async def accept_invitation(request: Req, token: FromPath[str]) -> Response[Any]
                 full_name=form.get("full_name"),
                 password=form.values["password"],
                 locale=request.state.locale,
-                passwords=_passwords(request),
+                passwords=passwords_of(request),
                 clock=clock,
                 ip=ip,
                 user_agent=user_agent,
@@ -297,11 +296,6 @@ async def accept_invitation(request: Req, token: FromPath[str]) -> Response[Any]
             start_session(request, user, user.last_organisation_id)
             return _welcome(request)
     return await _invitation_page(request, token, form=form, status_code=422)
-
-
-def _passwords(request: Req) -> Passwords:
-    passwords: Passwords = request.app.state.passwords
-    return passwords
 
 
 def _welcome(request: Req) -> Response[Any]:
@@ -315,7 +309,7 @@ def _welcome(request: Req) -> Response[Any]:
 @post("/app/organisation", name="accounts.switch_organisation", guards=[requires_login])
 async def switch_organisation(request: Req) -> Response[Any]:
     identity = identity_of(request)
-    raw = (await _form(request)).get("organisation_id", "")
+    raw = (await form_data(request)).get("organisation_id", "")
     organisation_id = int(raw) if raw.isascii() and raw.isdigit() else 0
     await service.switch_organisation(user_id=identity.user_id, organisation_id=organisation_id)
     request.set_session({**request.session, "org": organisation_id})

@@ -10,14 +10,21 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from app.accounts.forms import Form
+from app.accounts.forms import Form, parse_provider_signup
 from app.accounts.guards import clock_of
 from app.accounts.oidc import OidcProvider
 from app.accounts.routes.auth import absolute_url, finish_login
 from app.accounts.service import oidc as service
-from app.companies.rules import InvalidIdentifier, normalise_siren
 from app.errors import N_, DomainError
-from app.web import client_ip, flash, redirect_to, render, safe_next
+from app.web import (
+    client_ip,
+    flash,
+    form_data,
+    mutable_session,
+    redirect_to,
+    render,
+    safe_next,
+)
 
 Req = Request[Any, Any, Any]
 
@@ -32,15 +39,6 @@ def _provider(request: Req, name: str) -> OidcProvider:
     if provider is None:
         raise NotFoundException()
     return provider
-
-
-def _session(request: Req) -> dict[str, Any]:
-    """The session as a dict that is saved with the response, created when there is none."""
-    session = request.scope.get("session")
-    if not isinstance(session, dict):
-        session = {}
-        request.set_session(session)
-    return session
 
 
 def _user_agent(request: Req) -> str:
@@ -72,14 +70,16 @@ async def start_oidc_login(
         )
     except DomainError as error:
         return _failure(request, chosen, error)
-    _session(request)[PENDING_KEY] = {"login": pending, "next": safe_next(next, "")}
+    mutable_session(request)[PENDING_KEY] = {"login": pending, "next": safe_next(next, "")}
     return Redirect(path=url, status_code=303)
 
 
 @get("/auth/{provider:str}/callback", name="accounts.oidc_callback")
 async def finish_oidc_login(request: Req, provider: FromPath[str]) -> Response[Any]:
     chosen = _provider(request, provider)
-    stored = _session(request).pop(PENDING_KEY, None)  # first: a replayed callback finds nothing
+    stored = mutable_session(request).pop(
+        PENDING_KEY, None
+    )  # first: a replayed callback finds nothing
     pending, next_url = _read_pending(stored)
     try:
         outcome = await service.log_in_with_provider(
@@ -98,7 +98,7 @@ async def finish_oidc_login(request: Req, provider: FromPath[str]) -> Response[A
             request, outcome.user, next_url=next_url, method=f"oidc:{chosen.name}"
         )
     assert outcome.signup is not None  # noqa: S101 (an outcome is a user or a signup)
-    _session(request)[SIGNUP_KEY] = outcome.signup.to_session()
+    mutable_session(request)[SIGNUP_KEY] = outcome.signup.to_session()
     return redirect_to(request, "accounts.oidc_complete")
 
 
@@ -115,12 +115,12 @@ def _read_pending(stored: object) -> tuple[dict[str, str] | None, str]:
 
 def _pending_signup(request: Req) -> service.PendingSignup | None:
     return service.PendingSignup.from_session(
-        _session(request).get(SIGNUP_KEY), now=clock_of(request).now()
+        mutable_session(request).get(SIGNUP_KEY), now=clock_of(request).now()
     )
 
 
 def _signup_expired(request: Req) -> Redirect:
-    _session(request).pop(SIGNUP_KEY, None)
+    mutable_session(request).pop(SIGNUP_KEY, None)
     flash(request, N_("Votre inscription a expiré : recommencez la connexion."), "warning")
     return redirect_to(request, "accounts.login")
 
@@ -140,20 +140,6 @@ def _signup_page(
     )
 
 
-def parse_provider_signup(data: Mapping[str, str]) -> Form:
-    """The company details a newcomer gives after logging in with a provider."""
-    form = Form({name: str(data.get(name, "")).strip() for name in _SIGNUP_FIELDS})
-    if not form.get("full_name"):
-        form.errors["full_name"] = N_("Indiquez votre nom.")
-    if not form.get("organisation_name"):
-        form.errors["organisation_name"] = N_("Indiquez le nom de votre entreprise.")
-    try:
-        form.values["siren"] = normalise_siren(form.get("siren"))
-    except InvalidIdentifier:
-        form.errors["siren"] = N_("Ce numéro SIREN n'est pas valide (9 chiffres).")
-    return form
-
-
 @get("/auth/complete", name="accounts.oidc_complete")
 async def show_provider_signup(request: Req) -> Response[Any]:
     signup = _pending_signup(request)
@@ -167,8 +153,7 @@ async def complete_provider_signup(request: Req) -> Response[Any]:
     signup = _pending_signup(request)
     if signup is None:
         return _signup_expired(request)
-    data = await request.form()
-    form = parse_provider_signup({k: v for k, v in data.items() if isinstance(v, str)})
+    form = parse_provider_signup(await form_data(request))
     if form.is_valid:
         try:
             user = await service.register_with_provider(

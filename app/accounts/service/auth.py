@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from app.accounts import rules
 from app.accounts.service.audit import record_event
@@ -80,6 +80,36 @@ async def _consume_token(*, secret: str, purpose: TokenPurpose, clock: Clock) ->
     return int(token.user)
 
 
+async def create_owner_account(
+    *,
+    email: str,
+    full_name: str,
+    password_hash: str | None,
+    email_verified_at: datetime | None,
+    locale: str,
+    organisation_name: str,
+    siren: str,
+    now: datetime,
+) -> tuple[User, Organisation]:
+    """A user and the organisation they own; the caller holds the transaction."""
+    user = User(
+        email=email,
+        full_name=full_name.strip(),
+        password_hash=password_hash,
+        email_verified_at=email_verified_at,
+        locale=locale,
+        created_at=now,
+    )
+    await user.save()
+    org = Organisation(
+        name=organisation_name.strip(), siren=siren, vat_number=vat_for(siren), created_at=now
+    )
+    await org.save()
+    await Membership(user=user.id, organisation=org.id, role=Role.OWNER, created_at=now).save()
+    await User.update({User.last_organisation_id: org.id}).where(User.id == user.id)
+    return user, org
+
+
 async def register_creditor(
     *,
     email: str,
@@ -113,25 +143,16 @@ async def register_creditor(
     now = clock.now()
     try:
         async with User._meta.db.transaction():
-            user = User(
+            user, org = await create_owner_account(
                 email=email,
-                full_name=full_name.strip(),
+                full_name=full_name,
                 password_hash=password_hash,
+                email_verified_at=None,
                 locale=locale,
-                created_at=now,
-            )
-            await user.save()
-            org = Organisation(
-                name=organisation_name.strip(),
+                organisation_name=organisation_name,
                 siren=siren,
-                vat_number=vat_for(siren),
-                created_at=now,
+                now=now,
             )
-            await org.save()
-            await Membership(
-                user=user.id, organisation=org.id, role=Role.OWNER, created_at=now
-            ).save()
-            await User.update({User.last_organisation_id: org.id}).where(User.id == user.id)
             token = await issue_token(
                 user_id=user.id, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock
             )

@@ -22,9 +22,10 @@ from app.accounts.oidc import (
     complete_login,
 )
 from app.accounts.service.audit import record_event
-from app.accounts.tables import ExternalIdentity, Membership, Organisation, Role, User
+from app.accounts.service.auth import create_owner_account
+from app.accounts.tables import ExternalIdentity, Organisation, User
 from app.clock import Clock
-from app.companies.rules import InvalidIdentifier, normalise_siren, vat_for
+from app.companies.rules import InvalidIdentifier, normalise_siren
 from app.db import is_unique_violation
 from app.errors import N_, DomainError
 
@@ -197,25 +198,16 @@ async def register_with_provider(
     now = clock.now()
     try:
         async with User._meta.db.transaction():
-            user = User(
+            user, organisation = await create_owner_account(
                 email=signup.email,
-                full_name=full_name.strip(),
+                full_name=full_name,
                 password_hash=None,
                 email_verified_at=now,
                 locale=locale,
-                created_at=now,
-            )
-            await user.save()
-            organisation = Organisation(
-                name=organisation_name.strip(),
+                organisation_name=organisation_name,
                 siren=siren,
-                vat_number=vat_for(siren),
-                created_at=now,
+                now=now,
             )
-            await organisation.save()
-            await Membership(
-                user=user.id, organisation=organisation.id, role=Role.OWNER, created_at=now
-            ).save()
             await ExternalIdentity(
                 user=user.id,
                 provider=signup.provider,
@@ -224,9 +216,6 @@ async def register_with_provider(
                 email=signup.email,
                 created_at=now,
             ).save()
-            await User.update({User.last_organisation_id: organisation.id}).where(
-                User.id == user.id
-            )
     except Exception as error:
         if is_unique_violation(error):  # a concurrent signup took the address, SIREN or identity
             raise DomainError(N_("Ce compte existe déjà ou est en cours de création.")) from error

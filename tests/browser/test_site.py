@@ -1,0 +1,81 @@
+"""Site-wide behaviour in a browser: works without JavaScript, keyboard, language selector, CSP."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import TYPE_CHECKING
+
+from playwright.async_api import Page, expect
+
+from app.demo import DEMO_EMAIL, DEMO_PASSWORD
+from tests.browser.pages import LoginPage, SiteChrome
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import Database, NewPage, PageWatcher
+
+
+async def test_demo_creditor_logs_in_and_invites_without_javascript(
+    new_page: NewPage, database: Database
+) -> None:
+    page = await new_page(java_script_enabled=False)
+    await page.goto("/")
+    await page.get_by_role("navigation").get_by_role("link", name="Se connecter").click()
+    await LoginPage(page).log_in(DEMO_EMAIL, DEMO_PASSWORD)
+    await expect(page).to_have_url(re.compile(r"/app$"))
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Camille Démo")
+    await page.get_by_role("link", name="Membres", exact=True).click()
+    await expect(page).to_have_url(re.compile(r"/app/members$"))
+    members = page.get_by_role("region", name=re.compile(r"^Membres"))
+    await expect(members.get_by_role("cell", name=DEMO_EMAIL, exact=True)).to_be_visible()
+
+    # Without htmx the invitation form is an ordinary POST, answered by a redirect.
+    colleague = f"sans-javascript.{secrets.token_hex(3)}@example.com"
+    invite = page.get_by_role("region", name="Inviter un collègue")
+    await invite.get_by_label("Adresse e-mail", exact=True).fill(colleague)
+    await invite.get_by_role("button", name="Envoyer l'invitation").click()
+    await expect(page).to_have_url(re.compile(r"/app/members$"))
+    sent = page.get_by_role("status").filter(has_text="L'invitation a été envoyée.")
+    await expect(sent).to_be_visible()
+    invitation = database.row("SELECT role FROM invitation WHERE email = ?", colleague)
+    assert invitation == {"role": "member"}
+
+
+async def test_skip_link_is_the_first_tab_stop_and_focuses_the_main_content(page: Page) -> None:
+    await page.goto("/login")
+    await page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Aller au contenu")
+    await expect(skip).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("main")).to_be_focused()
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_label("Adresse e-mail", exact=True)).to_be_focused()
+
+
+async def test_footer_language_selector_switches_to_english_and_back(new_page: NewPage) -> None:
+    page = await new_page("fr")
+    await page.goto("/login")
+    await expect(page.locator("html")).to_have_attribute("lang", "fr")
+    await SiteChrome(page).choose_language("en")
+    await expect(page).to_have_url(re.compile(r"/login$"))
+    await expect(page.locator("html")).to_have_attribute("lang", "en")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
+    await SiteChrome(page).choose_language("fr")
+    await expect(page.locator("html")).to_have_attribute("lang", "fr")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Se connecter")
+
+
+async def test_the_csp_watcher_reports_a_blocked_inline_script(
+    new_page: NewPage, page_watcher: PageWatcher
+) -> None:
+    page = await new_page()
+    await page.goto("/")
+    async with page.expect_console_message(lambda message: message.type == "error"):
+        await page.evaluate(
+            "() => { const s = document.createElement('script');"
+            " s.textContent = 'window.ran = true'; document.body.append(s); }"
+        )
+    assert await page.evaluate("() => window.ran === undefined")
+    assert len(page_watcher.problems) == 1
+    assert "Content Security Policy" in page_watcher.problems[0]
+    page_watcher.problems.clear()  # expected here: do not fail the test at teardown
