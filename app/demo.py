@@ -6,10 +6,11 @@ import asyncio
 import os
 import sys
 
-from app.accounts.tables import TABLES, Membership, Organisation, Role, User
+from app.accounts.tables import Membership, Organisation, Role, User
 from app.clock import Clock, SystemClock
 from app.companies.rules import vat_for
 from app.db import bind_engine, engine_for
+from app.piccolo_app import ALL_TABLES
 from app.security import Passwords
 from app.settings import Settings
 
@@ -52,7 +53,7 @@ async def main() -> int:
     if settings.is_production:
         print("refusing to seed demo data in production", file=sys.stderr)
         return 1
-    bind_engine(engine_for(settings), TABLES)
+    bind_engine(engine_for(settings), ALL_TABLES)
     created = await seed_demo(passwords=Passwords(settings.argon2_profile), clock=SystemClock())
     print("demo data created" if created else "demo data already present")
     return 0

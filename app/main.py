@@ -27,11 +27,11 @@ from app.accounts.routes import auth as auth_routes
 from app.accounts.routes import members as members_routes
 from app.accounts.routes import oidc as oidc_routes
 from app.accounts.routes import totp as totp_routes
-from app.accounts.tables import TABLES as ACCOUNT_TABLES
 from app.clock import Clock, SystemClock
 from app.db import bind_engine, engine_for
 from app.errors import DomainError
 from app.i18n import gettext
+from app.piccolo_app import ALL_TABLES
 from app.public import routes as public_routes
 from app.queue import create_queue
 from app.ratelimit import RateLimiter
@@ -40,8 +40,6 @@ from app.security_headers import SecurityHeadersMiddleware, header_values
 from app.sessions import RotatingSessionConfig
 from app.settings import ROOT, Settings
 from app.web import make_environment, render
-
-ALL_TABLES = [*ACCOUNT_TABLES]
 
 
 def _error_page(

@@ -5,10 +5,13 @@ from piccolo.conf.apps import AppConfig
 from app.accounts.tables import TABLES as ACCOUNT_TABLES
 from app.settings import ROOT
 
+# Every table of the product, parents before children (tests empty them in reverse order).
+ALL_TABLES = [*ACCOUNT_TABLES]
+
 APP_CONFIG = AppConfig(
     app_name="ponctuel",
     migrations_folder_path=str(ROOT / "migrations"),
-    table_classes=[*ACCOUNT_TABLES],
+    table_classes=ALL_TABLES,
     migration_dependencies=[],
     commands=[],
 )

@@ -24,15 +24,14 @@ from asgi_lifespan import LifespanManager
 from litestar import Litestar
 from redis.asyncio import Redis
 
-from app.accounts.tables import TABLES as ACCOUNT_TABLES
 from app.clock import Clock, FixedClock, SystemClock
 from app.db import bind_engine, engine_for
 from app.main import create_app
 from app.messaging.outbox import OutboxMessage, free_port, read_outbox, start_outbox_server
+from app.piccolo_app import ALL_TABLES
 from app.settings import ROOT, Settings
 from workers.main import worker_options
 
-ALL_TABLES = [*ACCOUNT_TABLES]
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

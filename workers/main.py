@@ -9,9 +9,9 @@ from arq import cron, func
 from arq.connections import RedisSettings
 from piccolo.engine.postgres import PostgresEngine
 
-from app.accounts.tables import TABLES as ACCOUNT_TABLES
 from app.clock import SystemClock
 from app.db import bind_engine, engine_for
+from app.piccolo_app import ALL_TABLES
 from app.settings import Settings
 from workers.email import send_email
 from workers.health import heartbeat
@@ -21,7 +21,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx.get("settings") or Settings.from_env(os.environ)
     ctx["settings"] = settings
     engine = engine_for(settings)
-    bind_engine(engine, [*ACCOUNT_TABLES])
+    bind_engine(engine, ALL_TABLES)
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(min_size=1, max_size=5)
     ctx.update(settings=settings, engine=engine, clock=ctx.get("clock") or SystemClock())
