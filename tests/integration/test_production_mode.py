@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import httpx
 from asgi_lifespan import LifespanManager
 
+from app.db import bind_engine, engine_for
 from app.main import create_app
+from app.piccolo_app import ALL_TABLES
 from app.settings import Settings
 from tests.factories import PASSWORD, make_creditor
 
@@ -45,3 +48,35 @@ async def test_production_hides_the_dev_outbox_and_uses_secure_cookies(settings:
         assert "Secure" in session_cookie and "HttpOnly" in session_cookie
         assert "SameSite=lax" in session_cookie.replace("samesite", "SameSite")
         assert "Path=/" in session_cookie.replace("path", "Path")
+
+
+async def test_database_outage_gives_the_error_page_and_an_unhealthy_report(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A database that cannot be opened: the visitor gets the 500 page, never a traceback."""
+    down = dataclasses.replace(settings, database_url=f"sqlite:///{tmp_path}")  # a directory
+    app = create_app(down)
+    try:
+        async with (
+            LifespanManager(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://testserver.local"
+            ) as client,
+        ):
+            page = await client.get("/login")
+            token = client.cookies.get("csrftoken")
+            response = await client.post(
+                "/login",
+                data={"email": "owner@example.com", "password": PASSWORD, "_csrf_token": token},
+            )
+            assert response.status_code == 500
+            assert "Une erreur est survenue" in response.text
+            assert "Traceback" not in response.text
+            assert "script-src 'self'" in response.headers["content-security-policy"]
+            assert page.status_code == 200
+
+            health = await client.get("/healthz")
+            assert health.status_code == 503
+            assert health.json()["checks"]["database"]["ok"] is False
+    finally:
+        bind_engine(engine_for(settings), ALL_TABLES)
