@@ -230,3 +230,14 @@ async def test_open_redirect_after_login_is_refused(client: Client) -> None:
         follow_redirects=False,
     )
     assert response.status_code == 303 and response.headers["location"] == "/app"
+
+
+async def test_logout_ends_the_session_on_the_server(app: Litestar, client: Client) -> None:
+    await make_creditor(email="owner@example.com")
+    await log_in(client, "owner@example.com")
+    stolen = client.cookies.get("session")
+    await post_form(client, "/logout", {})
+    async with make_client(app) as attacker:
+        attacker.cookies.set("session", stolen, domain="testserver.local")
+        response = await attacker.get("/app", follow_redirects=False)
+    assert response.status_code == 303, "a copied session id must die with the logout"
