@@ -128,6 +128,7 @@ def live_stack(
         var_dir=var_dir,
         web_port=free_port(),
         smtp_port=free_port(),
+        oidc_port=free_port(),
         seed_demo=True,
         log_dir=log_dir,
     ) as stack:
