@@ -18,12 +18,12 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from types import FrameType
 
+from app.dev.stack import embedded_redis
 from bench.load import MAX_CONNECTIONS, MAX_DURATION_S, MAX_WARMUP_S, LoadResult, run_load
 from bench.servers import (
     RunningServer,
     ServerError,
     app_environment,
-    embedded_redis,
     run_migrations,
     uvicorn_server,
 )

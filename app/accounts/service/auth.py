@@ -31,6 +31,10 @@ PASSWORD_MESSAGES = {
 }
 
 
+SIREN_TAKEN = N_("Ce SIREN a déjà un compte Ponctuel : demandez à un collègue de vous inviter.")
+SIGNUP_RACE = N_("Ce compte existe déjà ou est en cours de création.")
+
+
 @dataclass(frozen=True)
 class Registration:
     """Outcome of a signup: a new account with its verification secret, or an existing email."""
@@ -80,6 +84,20 @@ async def _consume_token(*, secret: str, purpose: TokenPurpose, clock: Clock) ->
     return int(token.user)
 
 
+def valid_siren(text: str) -> str:
+    """The normalised SIREN of the organisation being created, or a field error."""
+    try:
+        return normalise_siren(text)
+    except InvalidIdentifier as error:
+        raise DomainError(N_("Ce numéro SIREN n'est pas valide."), field="siren") from error
+
+
+async def ensure_siren_free(siren: str) -> None:
+    """One organisation per SIREN: colleagues join by invitation instead."""
+    if await Organisation.exists().where(Organisation.siren == siren):
+        raise DomainError(SIREN_TAKEN, field="siren")
+
+
 async def create_owner_account(
     *,
     email: str,
@@ -126,20 +144,13 @@ async def register_creditor(
     An address that already has an account gets no error (that would reveal it): the caller
     emails its owner instead, and the page shown is the same.
     """
-    try:
-        siren = normalise_siren(siren)
-    except InvalidIdentifier as error:
-        raise DomainError(N_("Ce numéro SIREN n'est pas valide."), field="siren") from error
+    siren = valid_siren(siren)
     check_password(password, email=email)
     password_hash = await passwords.hash(password)
     existing = await User.select(User.id, User.locale).where(User.email == email).first()
     if existing is not None:
         return Registration(existing["id"], False, None, existing["locale"])
-    if await Organisation.exists().where(Organisation.siren == siren):
-        raise DomainError(
-            N_("Ce SIREN a déjà un compte Ponctuel : demandez à un collègue de vous inviter."),
-            field="siren",
-        )
+    await ensure_siren_free(siren)
     now = clock.now()
     try:
         async with User._meta.db.transaction():
@@ -158,7 +169,7 @@ async def register_creditor(
             )
     except Exception as error:
         if is_unique_violation(error):  # a concurrent signup took the email or the SIREN first
-            raise DomainError(N_("Ce compte existe déjà ou est en cours de création.")) from error
+            raise DomainError(SIGNUP_RACE) from error
         raise
     await record_event(
         action="signup", clock=clock, user_id=user.id, organisation_id=org.id, actor_email=email

@@ -22,10 +22,14 @@ from app.accounts.oidc import (
     complete_login,
 )
 from app.accounts.service.audit import record_event
-from app.accounts.service.auth import create_owner_account
-from app.accounts.tables import ExternalIdentity, Organisation, User
+from app.accounts.service.auth import (
+    SIGNUP_RACE,
+    create_owner_account,
+    ensure_siren_free,
+    valid_siren,
+)
+from app.accounts.tables import ExternalIdentity, User
 from app.clock import Clock
-from app.companies.rules import InvalidIdentifier, normalise_siren
 from app.db import is_unique_violation
 from app.errors import N_, DomainError
 
@@ -46,7 +50,6 @@ EMAIL_TAKEN = N_(
     "Un compte utilise déjà cette adresse e-mail : reconnectez-vous avec %(provider)s pour y "
     "accéder."
 )
-SIREN_TAKEN = N_("Ce SIREN a déjà un compte Ponctuel : demandez à un collègue de vous inviter.")
 
 
 @dataclass(frozen=True)
@@ -187,14 +190,10 @@ async def register_with_provider(
 
     The address counts as confirmed because the provider vouched for it.
     """
-    try:
-        siren = normalise_siren(siren)
-    except InvalidIdentifier as error:
-        raise DomainError(N_("Ce numéro SIREN n'est pas valide."), field="siren") from error
+    siren = valid_siren(siren)
     if await User.exists().where(User.email == signup.email):
         raise DomainError(EMAIL_TAKEN)
-    if await Organisation.exists().where(Organisation.siren == siren):
-        raise DomainError(SIREN_TAKEN, field="siren")
+    await ensure_siren_free(siren)
     now = clock.now()
     try:
         async with User._meta.db.transaction():
@@ -218,7 +217,7 @@ async def register_with_provider(
             ).save()
     except Exception as error:
         if is_unique_violation(error):  # a concurrent signup took the address, SIREN or identity
-            raise DomainError(N_("Ce compte existe déjà ou est en cours de création.")) from error
+            raise DomainError(SIGNUP_RACE) from error
         raise
     await record_event(
         action="signup",
