@@ -7,10 +7,8 @@ COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
 
 FROM python:3.11-slim-bookworm
-# Pango, HarfBuzz and fonts: what WeasyPrint needs to render invoices and reminder letters.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
-      libharfbuzz-subset0 fonts-dejavu-core fonts-liberation ca-certificates \
+ && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 1000 ponctuel
 WORKDIR /srv
@@ -20,10 +18,10 @@ COPY workers ./workers
 COPY migrations ./migrations
 COPY templates ./templates
 COPY static ./static
+# Which proxy headers to trust is deployment configuration (fly.toml), never baked in here.
 ENV PATH="/srv/.venv/bin:$PATH" PYTHONPATH=/srv PYTHONUNBUFFERED=1 \
-    PICCOLO_CONF=app.piccolo_conf ENVIRONMENT=production TRUST_FLY_CLIENT_IP=true
+    PICCOLO_CONF=app.piccolo_conf ENVIRONMENT=production HOST=0.0.0.0 PORT=8080
 USER ponctuel
 EXPOSE 8080
-CMD ["uvicorn", "--factory", "app.main:app_from_env", "--host", "0.0.0.0", "--port", "8080", \
-     "--loop", "uvloop", "--http", "httptools", "--proxy-headers", "--forwarded-allow-ips", "*", \
-     "--no-access-log"]
+# The web process; the worker runs `python -m workers` from the same image.
+CMD ["python", "-m", "app.serve"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from asyncpg.exceptions import UniqueViolationError
 from piccolo.engine.base import Engine
@@ -16,23 +17,12 @@ from app.settings import Settings
 
 
 def postgres_config(url: str) -> dict[str, object]:
-    """asyncpg connection arguments from a postgres:// URL."""
-    parts = urlsplit(url)
-    config: dict[str, object] = {
-        "host": parts.hostname or "127.0.0.1",
-        "port": parts.port or 5432,
-        "user": unquote(parts.username or "postgres"),
-        "database": parts.path.lstrip("/") or "postgres",
-    }
-    if parts.password:
-        config["password"] = unquote(parts.password)
-    if "sslmode=disable" not in (parts.query or "") and parts.hostname not in {
-        "127.0.0.1",
-        "localhost",
-        None,
-    }:
-        config["ssl"] = "prefer"
-    return config
+    """asyncpg connection arguments: the DSN exactly as given.
+
+    asyncpg reads every libpq parameter of the URL itself, `sslmode` included, so
+    `sslmode=verify-full` checks the server's certificate and `require` refuses plaintext.
+    """
+    return {"dsn": url}
 
 
 def engine_for(settings: Settings) -> Engine:  # type: ignore[type-arg]
@@ -56,3 +46,20 @@ def is_unique_violation(error: BaseException) -> bool:
     if isinstance(error, UniqueViolationError):
         return True
     return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)
+
+
+@asynccontextmanager
+async def unique_violation_as(
+    refusal: Callable[[], Exception],
+) -> AsyncIterator[None]:
+    """Turn a unique-constraint failure inside the block into `refusal()` (a DomainError).
+
+    A concurrent request that inserted the same row first is answered like any other
+    refusal, on both engines; every other error goes through untouched.
+    """
+    try:
+        yield
+    except Exception as error:
+        if is_unique_violation(error):
+            raise refusal() from error
+        raise

@@ -6,9 +6,9 @@ import asyncio
 import os
 import sys
 
-from app.accounts.tables import Membership, Organisation, Role, User
+from app.accounts.service.auth import create_owner_account
+from app.accounts.tables import User
 from app.clock import Clock, SystemClock
-from app.companies.rules import vat_for
 from app.db import bind_engine, engine_for
 from app.piccolo_app import ALL_TABLES
 from app.security import Passwords
@@ -25,26 +25,16 @@ async def seed_demo(*, passwords: Passwords, clock: Clock) -> bool:
         return False
     now = clock.now()
     async with User._meta.db.transaction():
-        user = User(
+        await create_owner_account(
             email=DEMO_EMAIL,
             full_name="Camille Démo",
             password_hash=await passwords.hash(DEMO_PASSWORD),
             email_verified_at=now,
             locale="fr",
-            created_at=now,
+            organisation_name="Atelier Démo SARL",
+            siren=DEMO_SIREN,
+            now=now,
         )
-        await user.save()
-        org = await Organisation.objects().get(Organisation.siren == DEMO_SIREN)
-        if org is None:
-            org = Organisation(
-                name="Atelier Démo SARL",
-                siren=DEMO_SIREN,
-                vat_number=vat_for(DEMO_SIREN),
-                created_at=now,
-            )
-            await org.save()
-        await Membership(user=user.id, organisation=org.id, role=Role.OWNER, created_at=now).save()
-        await User.update({User.last_organisation_id: org.id}).where(User.id == user.id)
     return True
 
 
@@ -53,7 +43,8 @@ async def main() -> int:
     if settings.is_production:
         print("refusing to seed demo data in production", file=sys.stderr)
         return 1
-    bind_engine(engine_for(settings), ALL_TABLES)
+    engine = engine_for(settings)
+    bind_engine(engine, ALL_TABLES)
     created = await seed_demo(passwords=Passwords(settings.argon2_profile), clock=SystemClock())
     print("demo data created" if created else "demo data already present")
     return 0

@@ -31,3 +31,18 @@ class Conflict(DomainError):
 def N_(message: str) -> str:
     """Mark a message for extraction; it is translated when rendered."""
     return message
+
+
+class Text(str):
+    """French source text with the values of its `%(name)s` placeholders, translated when shown.
+
+    It is a `str`, so it travels wherever a message does (form errors, DomainError) and the
+    translation step fills the placeholders: `Text(N_("Au moins %(min)s caractères."), min=10)`.
+    """
+
+    params: dict[str, object]
+
+    def __new__(cls, message: str, **params: object) -> Text:
+        text = super().__new__(cls, message)
+        text.params = params
+        return text

@@ -23,12 +23,12 @@ from babel.numbers import format_currency as babel_format_currency
 from babel.support import NullTranslations, Translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from markupsafe import escape
 
 from app.clock import PARIS
-from app.settings import ROOT
+from app.settings import LOCALES, ROOT
 
-LOCALES = ("fr", "en")
-DEFAULT_LOCALE = "fr"
+SOURCE_LOCALE = "fr"  # the language the UI strings are written in; it needs no catalogue
 LOCALE_COOKIE = "lang"
 TRANSLATIONS_DIR = ROOT / "app" / "translations"
 
@@ -37,7 +37,7 @@ TRANSLATIONS_DIR = ROOT / "app" / "translations"
 def translations(locale: str) -> NullTranslations:
     """The catalogue of a locale; French is the source language and needs none."""
     po_path = TRANSLATIONS_DIR / locale / "LC_MESSAGES" / "messages.po"
-    if locale == DEFAULT_LOCALE or not po_path.exists():
+    if locale == SOURCE_LOCALE or not po_path.exists():
         return NullTranslations()
     with po_path.open("rb") as po_file:
         catalog = read_po(po_file, locale=locale)
@@ -48,9 +48,13 @@ def translations(locale: str) -> NullTranslations:
 
 
 def negotiate(
-    *, user_locale: str | None, cookie_locale: str | None, accept_language: str | None
+    *,
+    user_locale: str | None,
+    cookie_locale: str | None,
+    accept_language: str | None,
+    default: str = SOURCE_LOCALE,
 ) -> str:
-    """The user's setting first, then the language cookie, then Accept-Language, then French."""
+    """The user's setting first, then the language cookie, then Accept-Language, then `default`."""
     for candidate in (user_locale, cookie_locale):
         if candidate in LOCALES:
             return str(candidate)
@@ -70,10 +74,12 @@ def negotiate(
             chosen = None
         if chosen is not None:
             return chosen.language
-    return DEFAULT_LOCALE
+    return default
 
 
 def gettext(locale: str, message: str, **variables: Any) -> str:
+    """The message in `locale`, placeholders filled (a `Text` brings its own values)."""
+    variables = {**getattr(message, "params", {}), **variables}
     text = translations(locale).gettext(message)
     return text % variables if variables else text
 
@@ -89,13 +95,25 @@ def _context_locale(context: Context | Mapping[str, Any]) -> str:
         return str(locale)
     request = context.get("request")
     if request is not None:
-        return str(getattr(request.state, "locale", DEFAULT_LOCALE))
-    return DEFAULT_LOCALE
+        return str(getattr(request.state, "locale", SOURCE_LOCALE))
+    return SOURCE_LOCALE
 
 
 @pass_context
 def _jinja_gettext(context: Context, message: str, **variables: Any) -> str:
-    return gettext(_context_locale(context), message, **variables)
+    """Jinja's `_()`: Jinja itself fills the placeholders, unless the message is a `Text`.
+
+    A `Text` is filled here, its values escaped as Jinja would, and the `%` signs of the result
+    are doubled so that Jinja's own formatting pass leaves it as it is.
+    """
+    locale = _context_locale(context)
+    params: dict[str, object] | None = getattr(message, "params", None)
+    if not params:
+        return str(translations(locale).gettext(message))
+    if context.eval_ctx.autoescape:
+        params = {name: escape(value) for name, value in params.items()}
+    filled = str(translations(locale).gettext(message)) % params
+    return filled.replace("%", "%%")
 
 
 @pass_context

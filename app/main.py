@@ -35,7 +35,7 @@ from app.piccolo_app import ALL_TABLES
 from app.public import routes as public_routes
 from app.queue import create_queue
 from app.ratelimit import RateLimiter
-from app.security import Passwords
+from app.security import DataKeys, Passwords
 from app.security_headers import SecurityHeadersMiddleware, header_values
 from app.sessions import RotatingSessionConfig
 from app.settings import ROOT, Settings
@@ -59,7 +59,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
 
 
 def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    locale = getattr(request.state, "locale", "fr")
+    locale = getattr(request.state, "locale", None) or request.app.state.settings.default_locale
     return _error_page(request, exc.status_code, gettext(locale, exc.message))
 
 
@@ -69,7 +69,8 @@ def handle_server_error(request: Request[Any, Any, Any], exc: Exception) -> Resp
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
-    """Build the web application from explicit settings."""
+    """Build the web application from explicit settings (checked here, however they were made)."""
+    settings.check()
     engine = engine_for(settings)
     bind_engine(engine, ALL_TABLES)
     redis = Redis.from_url(settings.redis_url)
@@ -129,11 +130,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
                 "engine": engine,
                 "passwords": Passwords(settings.argon2_profile),
                 "oidc_providers": providers_from_settings(settings.oidc_providers),
-                "limiter": RateLimiter(
-                    redis,
-                    prefix=settings.redis_prefix,
-                    window_seconds=settings.rate_limit_window_seconds,
-                ),
+                "data_keys": DataKeys(settings.data_keys),
+                "limiter": RateLimiter(redis, prefix=settings.redis_prefix),
             }
         ),
         stores={"sessions": RedisStore(redis, namespace=f"{settings.redis_prefix}:session")},
@@ -141,6 +139,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         csrf_config=csrf_config,
         template_config=template_config,
         plugins=[HTMXPlugin()],
+        # No JSON API yet, so no schema: /schema answers 404 until one is published.
+        openapi_config=None,
         exception_handlers={
             DomainError: handle_domain_error,
             HTTPException: handle_http_exception,

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
-from collections.abc import Mapping
+import hashlib
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-secret-key-change-me-in-production-0123456789"  # noqa: S105
+ENVIRONMENTS = ("development", "test", "production")
+LOCALES = ("fr", "en")  # the languages of the UI; French is the source language
+ENCRYPTION_KEY_BYTES = 32
+_KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,16}")
 
 
 class SettingsError(ValueError):
@@ -17,7 +27,12 @@ class SettingsError(ValueError):
 
 
 def _bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{value!r} is not a boolean (true/false)")
 
 
 @dataclass(frozen=True)
@@ -26,7 +41,11 @@ class Settings:
 
     environment: str = "development"  # development | test | production
     base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"  # where the web process listens
+    port: int = 8000
     secret_key: str = DEV_SECRET
+    # (key id, base64 of 32 random bytes); the first one encrypts, all of them decrypt.
+    encryption_keys: tuple[tuple[str, str], ...] = field(default=())
     database_url: str = ""  # empty: embedded SQLite at sqlite_path
     sqlite_path: str = str(ROOT / "var" / "ponctuel.sqlite3")
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -40,10 +59,14 @@ class Settings:
     outbox_dir: str = str(ROOT / "var" / "outbox")
     default_locale: str = "fr"
     trust_fly_client_ip: bool = False
+    forwarded_allow_ips: str = ""  # a proxy whose X-Forwarded-For uvicorn may trust; empty: none
     session_idle_minutes: int = 120
     session_absolute_hours: int = 12
     login_rate_limit: int = 5  # attempts per IP and per rate_limit_window_seconds
     rate_limit_window_seconds: int = 300
+    account_attempt_limit: int = 5  # wrong codes or current passwords per account and lockout
+    account_lockout_minutes: int = 15
+    emails_per_address_per_hour: int = 5
     argon2_profile: str = "rfc9106_low_memory"  # "cheapest" only in tests
     oidc_providers: tuple[tuple[str, str, str, str], ...] = field(default=())
     worker_heartbeat_max_age_seconds: int = 120
@@ -61,35 +84,79 @@ class Settings:
     def queue_name(self) -> str:
         return f"{self.redis_prefix}:queue"
 
+    @property
+    def data_keys(self) -> tuple[tuple[str, bytes], ...]:
+        """The encryption keys as bytes; outside production a key derived from SECRET_KEY."""
+        if self.encryption_keys:
+            return tuple((kid, _decode_key(kid, raw)) for kid, raw in self.encryption_keys)
+        return (("dev", hashlib.sha256(f"data-key:{self.secret_key}".encode()).digest()),)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
-        """Build settings from environment variables named after the fields in upper case."""
+        """Checked settings from environment variables named after the fields in upper case."""
+        hints = typing.get_type_hints(cls)
         values: dict[str, object] = {}
         for f in dataclasses.fields(cls):
             raw = env.get(f.name.upper())
             if raw is None or raw == "":
                 continue
-            if f.name == "oidc_providers":
-                values[f.name] = parse_oidc_providers(raw)
-            elif f.type == "int":
-                values[f.name] = int(raw)
-            elif f.type == "bool":
-                values[f.name] = _bool(raw)
-            else:
-                values[f.name] = raw
+            parse = _PARSERS.get(f.name) or _parser_for(hints[f.name])
+            try:
+                values[f.name] = parse(raw)
+            except ValueError as error:
+                raise SettingsError(f"{f.name.upper()}: {error}") from error
         settings = cls(**values)  # type: ignore[arg-type]
         settings.check()
         return settings
 
     def check(self) -> None:
-        """Refuse configurations that would be unsafe in production."""
-        if self.is_production:
-            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
-                raise SettingsError("SECRET_KEY must be set to 32+ random characters in production")
-            if not self.cookies_secure:
-                raise SettingsError("BASE_URL must be https in production")
-            if not self.database_url.startswith("postgres"):
-                raise SettingsError("DATABASE_URL must point at PostgreSQL in production")
+        """Refuse inconsistent configurations, and those that would be unsafe in production."""
+        if self.environment not in ENVIRONMENTS:
+            raise SettingsError(f"ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}")
+        if self.default_locale not in LOCALES:
+            raise SettingsError(f"DEFAULT_LOCALE must be one of {', '.join(LOCALES)}")
+        self.data_keys  # noqa: B018 (decoding checks every key)
+        if len({kid for kid, _ in self.encryption_keys}) != len(self.encryption_keys):
+            raise SettingsError("ENCRYPTION_KEYS: each key id must be unique")
+        if not self.is_production:
+            return
+        if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+            raise SettingsError("SECRET_KEY must be set to 32+ random characters in production")
+        if not self.encryption_keys:
+            raise SettingsError("ENCRYPTION_KEYS must be set in production")
+        if not self.cookies_secure:
+            raise SettingsError("BASE_URL must be https in production")
+        if not self.database_url.startswith("postgres"):
+            raise SettingsError("DATABASE_URL must point at PostgreSQL in production")
+        if self.debug:
+            raise SettingsError("DEBUG must be off in production: it shows tracebacks")
+        if self.argon2_profile != "rfc9106_low_memory":
+            raise SettingsError("ARGON2_PROFILE must keep its default in production")
+
+
+def _decode_key(kid: str, raw: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+    except (binascii.Error, ValueError) as error:
+        raise SettingsError(f"ENCRYPTION_KEYS: key {kid!r} is not base64") from error
+    if len(key) != ENCRYPTION_KEY_BYTES:
+        raise SettingsError(f"ENCRYPTION_KEYS: key {kid!r} must be 32 bytes")
+    return key
+
+
+def _parser_for(hint: object) -> Callable[[str], object]:
+    """How to read one typed field from its environment string (`int | None` reads an int)."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        inner = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        if len(inner) == 1:
+            return _parser_for(inner[0])
+    if hint is bool:
+        return _bool
+    if hint is int:
+        return int
+    if hint is str:
+        return str
+    raise TypeError(f"no parser for settings of type {hint!r}")
 
 
 def parse_oidc_providers(raw: str) -> tuple[tuple[str, str, str, str], ...]:
@@ -105,3 +172,22 @@ def parse_oidc_providers(raw: str) -> tuple[tuple[str, str, str, str], ...]:
             )
         providers.append((parts[0], parts[1], parts[2], parts[3]))
     return tuple(providers)
+
+
+def parse_encryption_keys(raw: str) -> tuple[tuple[str, str], ...]:
+    """Parse `key_id:base64key` entries separated by `;`, the current key first."""
+    keys = []
+    for entry in raw.split(";"):
+        if not entry.strip():
+            continue
+        kid, sep, key = (part.strip() for part in entry.partition(":"))
+        if not sep or not key or not _KEY_ID.fullmatch(kid):
+            raise SettingsError("ENCRYPTION_KEYS entries are id:base64key, ids of A-Z a-z 0-9 _ -")
+        keys.append((kid, key))
+    return tuple(keys)
+
+
+_PARSERS: dict[str, Callable[[str], object]] = {
+    "oidc_providers": parse_oidc_providers,
+    "encryption_keys": parse_encryption_keys,
+}

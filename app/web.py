@@ -10,9 +10,10 @@ from litestar.exceptions import TooManyRequestsException
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 
+from app.accounts.rules import PASSWORD_MIN_LENGTH
 from app.i18n import JINJA_FILTERS, JINJA_GETTEXT, LOCALE_COOKIE, negotiate
-from app.ratelimit import RateLimiter
-from app.security import Passwords
+from app.ratelimit import Hit, RateLimiter
+from app.security import DataKeys, Passwords
 from app.settings import ROOT, Settings
 
 TEMPLATES_DIR = ROOT / "templates"
@@ -33,6 +34,7 @@ def make_environment(*, auto_reload: bool = False) -> Environment:
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(JINJA_FILTERS)
     env.globals["htmx_file"] = vendored_htmx()
+    env.globals["password_min_length"] = PASSWORD_MIN_LENGTH
     return env
 
 
@@ -68,6 +70,7 @@ def ensure_page_context(request: Request[Any, Any, Any]) -> None:
             user_locale=None,
             cookie_locale=request.cookies.get(LOCALE_COOKIE),
             accept_language=request.headers.get("accept-language"),
+            default=settings_of(request).default_locale,
         )
     if not hasattr(request.state, "identity"):
         request.state.identity = None
@@ -122,26 +125,53 @@ def passwords_of(request: Request[Any, Any, Any]) -> Passwords:
     return passwords
 
 
-async def refuse_when_limited(
-    request: Request[Any, Any, Any], action: str, limit: int, key: str | None = None
-) -> None:
-    """429 when `key` (by default the client's address) has used up its attempts at `action`."""
-    limiter: RateLimiter = request.app.state.limiter
-    if await limiter.is_exceeded(action, key or client_ip(request), limit):
-        raise TooManyRequestsException()
-
-
 async def count_attempt(
-    request: Request[Any, Any, Any], action: str, key: str | None = None
-) -> None:
+    request: Request[Any, Any, Any],
+    action: str,
+    limit: int,
+    *,
+    key: str | None = None,
+    window_seconds: int | None = None,
+) -> Hit:
+    """Count this request's attempt at `action` now, before any work; 429 beyond `limit`.
+
+    `key` defaults to the client's address; the window to RATE_LIMIT_WINDOW_SECONDS.
+    """
     limiter: RateLimiter = request.app.state.limiter
-    await limiter.hit(action, key or client_ip(request))
+    window = window_seconds or settings_of(request).rate_limit_window_seconds
+    hit = await limiter.hit(action, key or client_ip(request), limit=limit, window_seconds=window)
+    if not hit.allowed:
+        raise TooManyRequestsException()
+    return hit
+
+
+async def refund_attempt(
+    request: Request[Any, Any, Any], action: str, *, key: str | None = None
+) -> None:
+    """A counted attempt turned out legitimate (a successful login): give it back."""
+    limiter: RateLimiter = request.app.state.limiter
+    await limiter.refund(action, key or client_ip(request))
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
-    """The caller's address; behind Fly's proxy, the Fly-Client-IP header it sets."""
+    """The caller's address, from one trusted source only.
+
+    The socket's peer, unless TRUST_FLY_CLIENT_IP says Fly's proxy sits in front: Fly then
+    overwrites `Fly-Client-IP` on every request, and that header is the client. Headers such as
+    X-Forwarded-For are never read here (uvicorn reads them only from FORWARDED_ALLOW_IPS).
+    """
     if settings_of(request).trust_fly_client_ip:
         forwarded = request.headers.get("fly-client-ip")
         if forwarded:
             return forwarded.strip()[:64]
     return request.client.host if request.client else "unknown"
+
+
+def absolute_url(request: Request[Any, Any, Any], name: str, **params: Any) -> str:
+    """The public URL of a named route, for links in emails and provider redirects."""
+    return settings_of(request).base_url.rstrip("/") + request.app.route_reverse(name, **params)
+
+
+def data_keys_of(request: Request[Any, Any, Any]) -> DataKeys:
+    keys: DataKeys = request.app.state.data_keys
+    return keys

@@ -58,6 +58,17 @@ def engine_name() -> str:
     return os.environ.get("TEST_DATABASE", "sqlite")
 
 
+@pytest.fixture(autouse=True)
+def _engine_specific(request: pytest.FixtureRequest) -> None:
+    """Tests marked postgres_only (production runs on PostgreSQL) skip on the SQLite run."""
+    if request.node.get_closest_marker("postgres_only") and engine_name_of() != "postgres":
+        pytest.skip("PostgreSQL only: production runs on PostgreSQL")
+
+
+def engine_name_of() -> str:
+    return os.environ.get("TEST_DATABASE", "sqlite")
+
+
 @pytest.fixture(scope="session")
 def run_id(worker_id: str) -> str:
     return f"{uuid.uuid4().hex[:8]}{worker_id.replace('gw', 'w')}"
@@ -216,12 +227,8 @@ def run_worker(settings: Settings, app_clock: Clock) -> Any:
     async def run() -> int:
         options = {**worker_options(settings), "poll_delay": 0.05}
         options.pop("cron_jobs")
-        worker = Worker(
-            **options,
-            burst=True,
-            handle_signals=False,
-            ctx={"settings": settings, "clock": app_clock},
-        )
+        options["ctx"] = {**options["ctx"], "clock": app_clock}
+        worker = Worker(**options, burst=True, handle_signals=False)
         try:
             return int(await worker.run_check())
         finally:

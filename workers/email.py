@@ -1,4 +1,4 @@
-"""Deliver one transactional email; retry with backoff while the SMTP server is unreachable."""
+"""Deliver one queued email; retry with backoff while the SMTP server is unreachable."""
 
 from __future__ import annotations
 
@@ -6,12 +6,17 @@ from typing import Any
 
 from arq import Retry
 
-from app.messaging.email import EmailDeliveryError, OutgoingEmail
-from app.messaging.email import send_email as deliver
+from app.messaging.email import EmailDeliveryError, QueuedEmail, deliver_queued_email
 
 
 async def send_email(ctx: dict[str, Any], email: dict[str, Any]) -> None:
     try:
-        await deliver(OutgoingEmail(**email), settings=ctx["settings"])
+        await deliver_queued_email(
+            QueuedEmail(**email),
+            env=ctx["templates"],
+            settings=ctx["settings"],
+            limiter=ctx["limiter"],
+            first_try=ctx["job_try"] == 1,
+        )
     except EmailDeliveryError as error:
         raise Retry(defer=ctx["job_try"] * 5) from error

@@ -1,30 +1,44 @@
-"""The only WorkerSettings: jobs, cron, start-up and shut-down."""
+"""The one worker definition: jobs, cron, start-up and shut-down, run by `python -m workers`.
+
+Settings are read from the environment when the worker starts (`main`), never at import, and
+are checked like the web process's.
+"""
 
 from __future__ import annotations
 
+import logging.config
 import os
 from typing import Any
 
 from arq import cron, func
 from arq.connections import RedisSettings
+from arq.logs import default_log_config
+from arq.worker import run_worker
 from piccolo.engine.postgres import PostgresEngine
 
 from app.clock import SystemClock
 from app.db import bind_engine, engine_for
 from app.piccolo_app import ALL_TABLES
+from app.ratelimit import RateLimiter
 from app.settings import Settings
+from app.web import make_environment
 from workers.email import send_email
 from workers.health import heartbeat
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    settings: Settings = ctx.get("settings") or Settings.from_env(os.environ)
-    ctx["settings"] = settings
+    settings: Settings = ctx["settings"]
+    settings.check()
     engine = engine_for(settings)
     bind_engine(engine, ALL_TABLES)
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(min_size=1, max_size=5)
-    ctx.update(settings=settings, engine=engine, clock=ctx.get("clock") or SystemClock())
+    ctx.update(
+        engine=engine,
+        clock=ctx.get("clock") or SystemClock(),
+        templates=make_environment(),
+        limiter=RateLimiter(ctx["redis"], prefix=settings.redis_prefix),
+    )
     await heartbeat(ctx)
 
 
@@ -39,7 +53,7 @@ CRON_JOBS = [cron(heartbeat, second={0, 15, 30, 45}, run_at_startup=True, unique
 
 
 def worker_options(settings: Settings) -> dict[str, Any]:
-    """Everything a Worker needs, for `arq` (via WorkerSettings) and for tests alike."""
+    """Everything an arq Worker needs, for `main` and for the tests alike."""
     return {
         "functions": FUNCTIONS,
         "cron_jobs": CRON_JOBS,
@@ -50,8 +64,12 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "health_check_key": f"{settings.queue_name}:health-check",
         "poll_delay": 0.2,
         "keep_result": 60,
+        "ctx": {"settings": settings},
     }
 
 
-# What `arq workers.main.WorkerSettings` runs: the worker options read from the environment.
-WorkerSettings = worker_options(Settings.from_env(os.environ))
+def main() -> None:
+    """Run the worker until it is told to stop (SIGINT/SIGTERM)."""
+    settings = Settings.from_env(os.environ)
+    logging.config.dictConfig(default_log_config(verbose=settings.debug))
+    run_worker(worker_options(settings))

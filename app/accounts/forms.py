@@ -1,123 +1,184 @@
-"""Account form parsing: plain values in, cleaned values or field errors out."""
+"""Account form parsing: submitted values in, cleaned values or field errors out.
+
+Every field is declared with its maximum length (app.limits) and read through app.forms, which
+refuses control characters; the functions here add the account rules (email shape, SIREN,
+password policy, roles) and report every error of a form at once.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
-from app.accounts.rules import InvalidEmail, normalise_email
+from app import limits
+from app.accounts.rules import (
+    InvalidEmail,
+    Role,
+    normalise_email,
+    password_message,
+    password_problem,
+)
 from app.companies.rules import InvalidIdentifier, normalise_siren
 from app.errors import N_
+from app.forms import Field, Form, read_form
 
-FieldErrors = dict[str, str]
+WRONG_LOGIN = N_("Adresse e-mail ou mot de passe incorrect.")
+INVALID_SIREN = N_("Ce numéro SIREN n'est pas valide (9 chiffres).")
 
+EMAIL = Field("email", limits.EMAIL, required=N_("Saisissez une adresse e-mail valide."))
+FULL_NAME = Field("full_name", limits.PERSON_NAME, required=N_("Indiquez votre nom."))
+ORGANISATION_NAME = Field(
+    "organisation_name",
+    limits.ORGANISATION_NAME,
+    required=N_("Indiquez le nom de votre entreprise."),
+)
+SIREN = Field("siren", limits.SIREN_INPUT, required=INVALID_SIREN)
+NEW_PASSWORD = Field(
+    "password", limits.PASSWORD, required=N_("Choisissez un mot de passe."), strip=False
+)
+PASSWORD_CONFIRM = Field("password_confirm", limits.PASSWORD, strip=False)
+CURRENT_PASSWORD = Field(
+    "current_password",
+    limits.PASSWORD,
+    required=N_("Saisissez votre mot de passe actuel."),
+    strip=False,
+)
+LOGIN_PASSWORD = Field("password", limits.PASSWORD, strip=False)
+NEXT = Field("next", limits.URL_PATH)
+ROLE = Field("role", limits.ROLE)
+CODE = Field("code", limits.ONE_TIME_CODE)
+REAUTH_PASSWORD = Field("password", limits.PASSWORD, strip=False)
+DISABLE_PASSWORD = Field("disable_password", limits.PASSWORD, strip=False)
+DISABLE_CODE = Field("disable_code", limits.ONE_TIME_CODE)
+REGENERATE_CODE = Field("regenerate_code", limits.ONE_TIME_CODE)
+ORGANISATION_ID = Field("organisation_id", limits.ROW_ID_INPUT)
+LOCALE = Field("locale", limits.LOCALE)
 
-@dataclass
-class Form:
-    """Submitted values (for re-display) and errors by field name."""
-
-    values: dict[str, str]
-    errors: FieldErrors = field(default_factory=dict)
-
-    @property
-    def is_valid(self) -> bool:
-        return not self.errors
-
-    def get(self, name: str) -> str:
-        return self.values.get(name, "")
-
-
-def _clean(data: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
-    return {name: str(data.get(name, "")).strip() for name in names}
+INVITABLE_ROLES = tuple(Role)
 
 
 def _check_email(form: Form, name: str = "email") -> None:
+    if name in form.errors:
+        return
     try:
         form.values[name] = normalise_email(form.get(name))
     except InvalidEmail:
         form.errors[name] = N_("Saisissez une adresse e-mail valide.")
 
 
-def _check_owner_and_company(form: Form) -> None:
-    """The person's name and the company they create, identified by its SIREN."""
-    if not form.get("full_name"):
-        form.errors["full_name"] = N_("Indiquez votre nom.")
-    if not form.get("organisation_name"):
-        form.errors["organisation_name"] = N_("Indiquez le nom de votre entreprise.")
+def _check_siren(form: Form) -> None:
+    if "siren" in form.errors:
+        return
     try:
         form.values["siren"] = normalise_siren(form.get("siren"))
     except InvalidIdentifier:
-        form.errors["siren"] = N_("Ce numéro SIREN n'est pas valide (9 chiffres).")
+        form.errors["siren"] = INVALID_SIREN
+
+
+def _check_new_password(form: Form, *, email: str = "") -> None:
+    if "password" in form.errors:
+        return
+    problem = password_problem(form.get("password"), email=email)
+    if problem:
+        form.errors["password"] = password_message(problem)
 
 
 def parse_signup(data: Mapping[str, str]) -> Form:
-    form = Form(_clean(data, ("full_name", "email", "organisation_name", "siren")))
-    form.values["password"] = str(data.get("password", ""))
-    _check_owner_and_company(form)
+    form = read_form(data, (FULL_NAME, EMAIL, ORGANISATION_NAME, SIREN, NEW_PASSWORD))
+    _check_siren(form)
     _check_email(form)
-    if not form.values["password"]:
-        form.errors["password"] = N_("Choisissez un mot de passe.")
+    _check_new_password(form, email=form.get("email"))
     return form
 
 
 def parse_provider_signup(data: Mapping[str, str]) -> Form:
     """The company details a newcomer gives after logging in with a provider."""
-    form = Form(_clean(data, ("full_name", "organisation_name", "siren")))
-    _check_owner_and_company(form)
+    form = read_form(data, (FULL_NAME, ORGANISATION_NAME, SIREN))
+    _check_siren(form)
     return form
 
 
 def parse_login(data: Mapping[str, str]) -> Form:
-    form = Form(_clean(data, ("email", "next")))
-    form.values["password"] = str(data.get("password", ""))
+    """Email and password of a login; a malformed email is tried as typed (same answer)."""
+    form = read_form(data, (EMAIL, LOGIN_PASSWORD, NEXT))
+    if "email" in form.errors or "password" in form.errors:
+        form.errors = {"form": WRONG_LOGIN}
+        return form
     try:
         form.values["email"] = normalise_email(form.get("email"))
     except InvalidEmail:
         form.values["email"] = form.get("email").lower()
-    if not form.get("email") or not form.values["password"]:
-        form.errors["form"] = N_("Adresse e-mail ou mot de passe incorrect.")
+    if not form.get("password"):
+        form.errors["form"] = WRONG_LOGIN
     return form
 
 
 def parse_email_only(data: Mapping[str, str]) -> Form:
-    form = Form(_clean(data, ("email",)))
+    form = read_form(data, (EMAIL,))
     _check_email(form)
     return form
 
 
-def parse_new_password(data: Mapping[str, str]) -> Form:
-    form = Form({"password": str(data.get("password", ""))})
-    if form.values["password"] != str(data.get("password_confirm", "")):
+def parse_new_password(data: Mapping[str, str], *, email: str = "") -> Form:
+    form = read_form(data, (NEW_PASSWORD, PASSWORD_CONFIRM))
+    _check_new_password(form, email=email)
+    if "password" not in form.errors and form.get("password") != form.get("password_confirm"):
         form.errors["password_confirm"] = N_("Les deux mots de passe ne sont pas identiques.")
     return form
 
 
-def parse_change_password(data: Mapping[str, str]) -> Form:
-    form = parse_new_password(data)
-    form.values["current_password"] = str(data.get("current_password", ""))
-    if not form.values["current_password"]:
-        form.errors["current_password"] = N_("Saisissez votre mot de passe actuel.")
+def parse_change_password(data: Mapping[str, str], *, email: str = "") -> Form:
+    form = parse_new_password(data, email=email)
+    current = read_form(data, (CURRENT_PASSWORD,))
+    form.values.update(current.values)
+    form.errors.update(current.errors)
     return form
-
-
-INVITABLE_ROLES = ("member", "admin", "owner")
 
 
 def parse_invitation(data: Mapping[str, str]) -> Form:
     """An invitation to send: the invitee's address and the role offered."""
-    form = Form(_clean(data, ("email", "role")))
+    form = read_form(data, (EMAIL, ROLE))
     _check_email(form)
     if form.get("role") not in INVITABLE_ROLES:
         form.errors["role"] = N_("Choisissez un rôle valide.")
     return form
 
 
-def parse_invitation_signup(data: Mapping[str, str]) -> Form:
+def parse_invitation_signup(data: Mapping[str, str], *, email: str = "") -> Form:
     """The short signup of an invitee: a name and a password (the address comes from the link)."""
-    form = Form(_clean(data, ("full_name",)))
-    form.values["password"] = str(data.get("password", ""))
-    if not form.get("full_name"):
-        form.errors["full_name"] = N_("Indiquez votre nom.")
-    if not form.values["password"]:
-        form.errors["password"] = N_("Choisissez un mot de passe.")
+    form = read_form(data, (FULL_NAME, NEW_PASSWORD))
+    _check_new_password(form, email=email)
     return form
+
+
+def parse_role_change(data: Mapping[str, str]) -> Form:
+    form = read_form(data, (ROLE,))
+    if form.get("role") not in INVITABLE_ROLES:
+        form.errors["role"] = N_("Choisissez un rôle valide.")
+    return form
+
+
+def parse_totp_setup(data: Mapping[str, str]) -> Form:
+    """The code shown by the app for the new seed, and the password again."""
+    return read_form(data, (CODE, REAUTH_PASSWORD))
+
+
+def parse_second_factor(data: Mapping[str, str]) -> Form:
+    return read_form(data, (CODE,))
+
+
+def parse_totp_disable(data: Mapping[str, str]) -> Form:
+    return read_form(data, (DISABLE_PASSWORD, DISABLE_CODE))
+
+
+def parse_recovery_regeneration(data: Mapping[str, str]) -> Form:
+    return read_form(data, (REGENERATE_CODE,))
+
+
+def parse_organisation_switch(data: Mapping[str, str]) -> int:
+    """The organisation asked for; 0 (no organisation) for anything that is not an id."""
+    raw = read_form(data, (ORGANISATION_ID,)).get("organisation_id")
+    return int(raw) if raw.isascii() and raw.isdigit() else 0
+
+
+def parse_locale(data: Mapping[str, str]) -> Form:
+    return read_form(data, (LOCALE, NEXT))

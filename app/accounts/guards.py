@@ -6,20 +6,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from litestar import Request
+from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
+from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.accounts import rules
-from app.accounts.tables import Membership, Organisation, User
+from app.accounts.service.audit import record_event
+from app.accounts.tables import Membership, User
 from app.clock import Clock
 from app.i18n import LOCALE_COOKIE, negotiate
 from app.sessions import rotate_session_id
-from app.web import settings_of
+from app.web import client_ip, redirect_to, safe_next, settings_of
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class Identity:
 
     @property
     def is_owner(self) -> bool:
-        return self.role == "owner"
+        return self.role == rules.Role.OWNER
 
 
 def clock_of(request: Request[Any, Any, Any] | ASGIConnection[Any, Any, Any, Any]) -> Clock:
@@ -115,6 +117,7 @@ async def load_identity(request: Request[Any, Any, Any]) -> None:
         user_locale=identity.locale if identity else None,
         cookie_locale=request.cookies.get(LOCALE_COOKIE),
         accept_language=request.headers.get("accept-language"),
+        default=settings_of(request).default_locale,
     )
 
 
@@ -182,5 +185,37 @@ def requires_owner(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteH
         raise PermissionDeniedException()
 
 
-async def organisation_exists(organisation_id: int) -> bool:
-    return bool(await Organisation.exists().where(Organisation.id == organisation_id))
+async def finish_login(
+    request: Request[Any, Any, Any], user: User, *, next_url: str, method: str
+) -> Response[Any]:
+    """Second factor when enabled, else open the session and go where the user was heading."""
+    destination = safe_next(next_url, request.app.route_reverse("accounts.dashboard"))
+    if user.totp_enabled_at is not None:
+        request.set_session(
+            {
+                "pending_uid": user.id,
+                "pending_at": clock_of(request).now().isoformat(),
+                "pending_method": method,
+                "next": destination,
+            }
+        )
+        rotate_session_id(request)
+        return redirect_to(request, "accounts.login_totp")
+    await open_session(request, user, method=method)
+    return Redirect(path=destination, status_code=303)
+
+
+async def open_session(request: Request[Any, Any, Any], user: User, *, method: str) -> None:
+    """Log the user in (fresh session id) and record the login in the audit log."""
+    organisation_id = await default_organisation(user)
+    start_session(request, user, organisation_id)
+    await record_event(
+        action="login",
+        clock=clock_of(request),
+        user_id=user.id,
+        organisation_id=organisation_id,
+        actor_email=user.email,
+        target=method,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )

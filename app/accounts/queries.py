@@ -1,6 +1,7 @@
 """Read side of accounts: members, pending invitations, organisation facts, the audit log page.
 
-Every function takes the current organisation's id and reads nothing outside it.
+Every function takes the current organisation's id (or the user's, for their memberships) and
+reads nothing outside it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from datetime import datetime
 
 from piccolo.custom_types import Combinable
 
-from app.accounts.rules import ROLE_RANK
+from app.accounts.rules import role_rank
 from app.accounts.tables import AuditEvent, Invitation, Membership, Organisation
 from app.errors import N_, NotFound
 
@@ -72,6 +73,34 @@ class AuditPage:
         return self.page < self.page_count
 
 
+@dataclass(frozen=True)
+class MembershipView:
+    organisation_id: int
+    organisation_name: str
+    siren: str
+    role: str
+
+
+async def memberships_of(user_id: int) -> list[MembershipView]:
+    """The organisations a user belongs to, by name, with their role in each."""
+    rows = (
+        await Membership.select(
+            Membership.organisation.id,
+            Membership.organisation.name,
+            Membership.organisation.siren,
+            Membership.role,
+        )
+        .where(Membership.user == user_id)
+        .order_by(Membership.organisation.name)
+    )
+    return [
+        MembershipView(
+            row["organisation.id"], row["organisation.name"], row["organisation.siren"], row["role"]
+        )
+        for row in rows
+    ]
+
+
 async def members_of(organisation_id: int) -> list[MemberRow]:
     """The organisation's members, owners first, then by name."""
     rows = await Membership.select(
@@ -93,7 +122,7 @@ async def members_of(organisation_id: int) -> list[MemberRow]:
         )
         for row in rows
     ]
-    members.sort(key=lambda m: (-ROLE_RANK.get(m.role, 0), (m.full_name or m.email).lower()))
+    members.sort(key=lambda m: (-role_rank(m.role), (m.full_name or m.email).lower()))
     return members
 
 

@@ -7,6 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from functools import cache
 from typing import Literal
 
@@ -14,11 +15,31 @@ import pyotp
 from email_validator import EmailNotValidError, validate_email
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from app import limits
+from app.errors import N_, Text
+
 PASSWORD_MIN_LENGTH = 10
-PASSWORD_MAX_LENGTH = 128
+PASSWORD_MAX_LENGTH = limits.PASSWORD
 COMMON_PASSWORDS_CHECKED = 3000
 
-ROLE_RANK = {"member": 0, "admin": 1, "owner": 2}
+
+class Role(StrEnum):
+    """A member's role in an organisation, from the least to the most powerful."""
+
+    MEMBER = "member"
+    ADMIN = "admin"
+    OWNER = "owner"
+
+
+ROLE_RANK = {role: rank for rank, role in enumerate(Role)}
+
+
+def role_rank(role: str) -> int:
+    """The rank of a role name; -1 for anything that is not a role."""
+    try:
+        return ROLE_RANK[Role(role)]
+    except ValueError:
+        return -1
 
 
 class InvalidEmail(ValueError):
@@ -53,15 +74,28 @@ def password_problem(password: str, *, email: str = "") -> str | None:
     return None
 
 
+PASSWORD_MESSAGES = {
+    "too_short": N_("Le mot de passe doit contenir au moins %(min)s caractères."),
+    "too_long": N_("Le mot de passe ne peut pas dépasser %(max)s caractères."),
+    "too_common": N_("Ce mot de passe est trop courant : choisissez-en un autre."),
+}
+
+
+def password_message(problem: str) -> Text:
+    """What to tell someone whose new password `password_problem` refused, limits filled in."""
+    return Text(PASSWORD_MESSAGES[problem], min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH)
+
+
 def can_manage_members(role: str) -> bool:
-    return ROLE_RANK.get(role, -1) >= ROLE_RANK["admin"]
+    return role_rank(role) >= ROLE_RANK[Role.ADMIN]
 
 
 def can_grant(granter_role: str, role: str) -> bool:
     """Admins invite members and admins; only owners create owners."""
     if not can_manage_members(granter_role):
         return False
-    return ROLE_RANK.get(role, 99) <= ROLE_RANK[granter_role]
+    rank = role_rank(role)
+    return 0 <= rank <= role_rank(granter_role)
 
 
 def new_secret() -> str:

@@ -15,11 +15,8 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-
-class Role(StrEnum):
-    OWNER = "owner"
-    ADMIN = "admin"
-    MEMBER = "member"
+from app import limits
+from app.accounts.rules import Role
 
 
 class TokenPurpose(StrEnum):
@@ -32,16 +29,17 @@ class User(Table, tablename="app_user"):
 
     id = Serial(primary_key=True)
 
-    email = Varchar(length=254, unique=True, index=True)
-    full_name = Varchar(length=200, default="")
-    password_hash = Varchar(length=255, null=True, default=None)
+    email = Varchar(length=limits.EMAIL, unique=True)
+    full_name = Varchar(length=limits.PERSON_NAME, default="")
+    password_hash = Varchar(length=limits.PASSWORD_HASH, null=True, default=None)
     email_verified_at = Timestamptz(null=True, default=None)
-    locale = Varchar(length=8, default="fr")
-    totp_secret = Varchar(length=64, null=True, default=None)
+    locale = Varchar(length=limits.LOCALE, default="fr")
+    totp_secret = Varchar(length=limits.ENCRYPTED_SECRET, null=True, default=None)  # encrypted
     totp_enabled_at = Timestamptz(null=True, default=None)
     totp_last_step = Integer(default=0)
     session_epoch = Integer(default=0)  # bumped to end every open session of the user
     last_organisation_id = Integer(null=True, default=None)
+    is_platform_admin = Boolean(default=False)  # reviews claims and moderation, across tenants
     created_at = Timestamptz()
 
 
@@ -50,20 +48,25 @@ class Organisation(Table):
 
     id = Serial(primary_key=True)
 
-    name = Varchar(length=200)
-    siren = Varchar(length=9, unique=True, index=True)
-    vat_number = Varchar(length=13)
+    name = Varchar(length=limits.ORGANISATION_NAME)
+    siren = Varchar(length=limits.SIREN, unique=True)
+    vat_number = Varchar(length=limits.VAT_NUMBER)
     created_at = Timestamptz()
 
 
 class Membership(Table):
-    """A user's role in an organisation; (user, organisation) is unique (raw index migration)."""
+    """A user's role in an organisation; (user, organisation) is unique (raw index migration).
+
+    That unique index also serves look-ups by user, so `user` has no index of its own.
+    """
 
     id = Serial(primary_key=True)
 
-    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
-    organisation = ForeignKey(references=Organisation, on_delete=OnDelete.cascade, index=True)
-    role = Varchar(length=16, choices=Role)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    organisation = ForeignKey(
+        references=Organisation, on_delete=OnDelete.cascade, null=False, index=True
+    )
+    role = Varchar(length=limits.ROLE, choices=Role)
     created_at = Timestamptz()
 
 
@@ -72,9 +75,9 @@ class AccountToken(Table):
 
     id = Serial(primary_key=True)
 
-    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
-    purpose = Varchar(length=32, choices=TokenPurpose)
-    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False, index=True)
+    purpose = Varchar(length=limits.TOKEN_PURPOSE, choices=TokenPurpose)
+    token_hash = Varchar(length=limits.SECRET_HASH, unique=True)
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
@@ -85,11 +88,13 @@ class Invitation(Table):
 
     id = Serial(primary_key=True)
 
-    organisation = ForeignKey(references=Organisation, on_delete=OnDelete.cascade, index=True)
-    email = Varchar(length=254)
-    role = Varchar(length=16, choices=Role)
-    token_hash = Varchar(length=64, unique=True)
-    invited_by = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)
+    organisation = ForeignKey(
+        references=Organisation, on_delete=OnDelete.cascade, null=False, index=True
+    )
+    email = Varchar(length=limits.EMAIL)
+    role = Varchar(length=limits.ROLE, choices=Role)
+    token_hash = Varchar(length=limits.SECRET_HASH, unique=True)
+    invited_by = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True, index=True)
     expires_at = Timestamptz()
     accepted_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
@@ -101,21 +106,21 @@ class ExternalIdentity(Table):
 
     id = Serial(primary_key=True)
 
-    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
-    provider = Varchar(length=64)
-    issuer = Varchar(length=500)
-    subject = Varchar(length=255)
-    email = Varchar(length=254, default="")
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False, index=True)
+    provider = Varchar(length=limits.PROVIDER_NAME)
+    issuer = Varchar(length=limits.ISSUER)
+    subject = Varchar(length=limits.SUBJECT)
+    email = Varchar(length=limits.EMAIL, default="")
     created_at = Timestamptz()
 
 
 class RecoveryCode(Table):
-    """A one-time TOTP recovery code; only its hash is kept."""
+    """A one-time TOTP recovery code; only its keyed hash is kept."""
 
     id = Serial(primary_key=True)
 
-    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
-    code_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False, index=True)
+    code_hash = Varchar(length=limits.SECRET_HASH, unique=True)
     used_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
 
@@ -128,12 +133,12 @@ class AuditEvent(Table):
     organisation = ForeignKey(
         references=Organisation, on_delete=OnDelete.set_null, null=True, index=True
     )
-    user = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)
-    actor_email = Varchar(length=254, default="")
-    action = Varchar(length=64, index=True)
-    target = Varchar(length=254, default="")
-    ip = Varchar(length=64, default="")
-    user_agent = Varchar(length=300, default="")
+    user = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True, index=True)
+    actor_email = Varchar(length=limits.EMAIL, default="", index=True)
+    action = Varchar(length=limits.AUDIT_ACTION, index=True)
+    target = Varchar(length=limits.AUDIT_TARGET, default="")
+    ip = Varchar(length=limits.IP_ADDRESS, default="")
+    user_agent = Varchar(length=limits.USER_AGENT, default="")
     is_success = Boolean(default=True)
     created_at = Timestamptz(index=True)
 

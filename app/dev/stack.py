@@ -142,28 +142,10 @@ def local_stack(
         run_migrations(env)
         if seed_demo:
             run_step([PYTHON, "-m", "app.demo"], env)
-        stack.enter_context(
-            process(
-                [PYTHON, "-m", "arq", "workers.main.WorkerSettings"], env, _log(log_dir, "worker")
-            )
-        )
+        stack.enter_context(process([PYTHON, "-m", "workers"], env, _log(log_dir, "worker")))
+        web_env = {**env, "HOST": "127.0.0.1", "PORT": str(web_port)}
         web = stack.enter_context(
-            process(
-                [
-                    PYTHON,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    "app.main:app_from_env",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(web_port),
-                    "--no-access-log",
-                ],
-                env,
-                _log(log_dir, "web"),
-            )
+            process([PYTHON, "-m", "app.serve"], web_env, _log(log_dir, "web"))
         )
         base_url = f"http://127.0.0.1:{web_port}"
         wait_for_http(f"{base_url}/healthz", process=web)

@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import httpx
+import pytest
 from asgi_lifespan import LifespanManager
 
 from app.db import bind_engine, engine_for
@@ -14,10 +15,20 @@ from app.piccolo_app import ALL_TABLES
 from app.settings import Settings
 from tests.factories import PASSWORD, make_creditor
 
+PRODUCTION_SECRETS = {
+    "secret_key": "s" * 48,
+    "encryption_keys": (("k2026", "A" * 43),),
+    "argon2_profile": "rfc9106_low_memory",
+}
 
+
+@pytest.mark.postgres_only
 async def test_production_hides_the_dev_outbox_and_uses_secure_cookies(settings: Settings) -> None:
     production = dataclasses.replace(
-        settings, environment="production", base_url="https://ponctuel.example.com"
+        settings,
+        environment="production",
+        base_url="https://ponctuel.example.com",
+        **PRODUCTION_SECRETS,  # type: ignore[arg-type]
     )
     app = create_app(production)
     await make_creditor(email="owner@example.com")

@@ -9,12 +9,15 @@ import httpx
 import pytest
 from arq import Retry
 from asgi_lifespan import LifespanManager
+from redis.asyncio import Redis
 
 from app.clock import FixedClock
 from app.main import create_app
-from app.messaging.email import OutgoingEmail
+from app.messaging.email import QueuedEmail
 from app.messaging.outbox import free_port
+from app.ratelimit import RateLimiter
 from app.settings import Settings
+from app.web import make_environment
 from tests.conftest import make_client
 from tests.factories import log_in, make_creditor, post_form
 from workers.email import send_email
@@ -67,19 +70,40 @@ async def test_without_fly_the_client_header_is_ignored(client: httpx.AsyncClien
     )
 
 
-async def test_email_job_asks_for_a_retry_while_smtp_is_down(settings: Settings) -> None:
+def _job_context(settings: Settings, redis: Redis, job_try: int = 1) -> dict[str, object]:
+    return {
+        "settings": settings,
+        "job_try": job_try,
+        "templates": make_environment(),
+        "limiter": RateLimiter(redis, prefix=settings.redis_prefix),
+    }
+
+
+def _queued(to: str = "someone@example.com", **context: str) -> dict[str, object]:
+    email = QueuedEmail(
+        template="account_exists",
+        to=to,
+        subject="Vous avez déjà un compte Ponctuel",
+        locale="fr",
+        context={"login_link": "http://x/login", "reset_link": "http://x/reset", **context},
+    )
+    return dataclasses.asdict(email)
+
+
+async def test_email_job_asks_for_a_retry_while_smtp_is_down(
+    settings: Settings, redis: Redis
+) -> None:
     closed = dataclasses.replace(settings, smtp_port=free_port())
-    email = OutgoingEmail(to="someone@example.com", subject="Bonjour", text="Texte")
     with pytest.raises(Retry) as retry:
-        await send_email({"settings": closed, "job_try": 2}, dataclasses.asdict(email))
+        await send_email(_job_context(closed, redis, job_try=2), _queued())
     assert retry.value.defer_score == 10_000  # 2nd try: 10 s later, in milliseconds
 
 
-async def test_email_job_delivers_through_smtp(settings: Settings, outbox) -> None:
-    email = OutgoingEmail(
-        to="someone@example.com", subject="Bonjour", text="Texte", html="<p>x</p>"
-    )
-    await send_email({"settings": settings, "job_try": 1}, dataclasses.asdict(email))
+async def test_email_job_composes_and_delivers_through_smtp(
+    settings: Settings, redis: Redis, outbox
+) -> None:
+    await send_email(_job_context(settings, redis), _queued())
     [received] = outbox("someone@example.com")
-    assert received.subject == "Bonjour" and received.text.strip() == "Texte"
-    assert received.html is not None and "<p>x</p>" in received.html
+    assert received.subject == "Vous avez déjà un compte Ponctuel"
+    assert "http://x/reset" in received.text
+    assert received.html is not None and "http://x/login" in received.html

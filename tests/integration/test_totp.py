@@ -9,8 +9,10 @@ from datetime import timedelta
 import httpx
 import pyotp
 import pytest
+from litestar import Litestar
 
 from app.accounts.rules import secret_hash
+from app.accounts.service.totp import RECOVERY_PURPOSE, TOTP_PURPOSE
 from app.accounts.tables import AuditEvent, RecoveryCode, User
 from app.clock import Clock, FixedClock
 from tests.factories import PASSWORD, link_in, log_in, make_creditor, post_form
@@ -73,7 +75,7 @@ async def actions_of(user: User) -> list[str]:
 
 
 async def test_enabling_2fa_needs_a_current_code_and_the_password_then_shows_codes_once(
-    client: Client, clock: FixedClock
+    app: Litestar, client: Client, clock: FixedClock
 ) -> None:
     user, _ = await make_creditor(email=EMAIL)
     await log_in(client, EMAIL)
@@ -115,9 +117,14 @@ async def test_enabling_2fa_needs_a_current_code_and_the_password_then_shows_cod
 
     stored = await User.objects().get(User.id == user.id)
     assert stored is not None
-    assert stored.totp_secret == secret and stored.totp_enabled_at == clock.now()
+    assert stored.totp_enabled_at == clock.now()
+    assert stored.totp_secret and secret not in stored.totp_secret, "the seed is encrypted at rest"
+    keys = app.state.data_keys
+    assert keys.decrypt(stored.totp_secret, purpose=TOTP_PURPOSE) == secret
     rows = await RecoveryCode.select(RecoveryCode.code_hash).where(RecoveryCode.user == user.id)
-    assert {row["code_hash"] for row in rows} == {secret_hash(code) for code in codes}
+    stored_hashes = {row["code_hash"] for row in rows}
+    assert stored_hashes == {keys.keyed_hash(code, purpose=RECOVERY_PURPOSE) for code in codes}
+    assert not stored_hashes & {secret_hash(code) for code in codes}, "no unkeyed hash is stored"
     assert "totp_enabled" in await actions_of(user)
 
     settings_page = await client.get("/account")

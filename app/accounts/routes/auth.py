@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
@@ -11,62 +10,36 @@ from litestar.response import Redirect, Template
 
 from app.accounts import queries
 from app.accounts.forms import (
-    Form,
     parse_change_password,
     parse_email_only,
+    parse_locale,
     parse_login,
     parse_new_password,
     parse_signup,
 )
-from app.accounts.guards import (
-    clock_of,
-    default_organisation,
-    identity_of,
-    requires_login,
-    start_session,
-)
+from app.accounts.guards import clock_of, finish_login, identity_of, requires_login, start_session
 from app.accounts.service import auth as service
 from app.accounts.service.audit import record_event
-from app.accounts.tables import User
 from app.errors import N_, DomainError
-from app.i18n import LOCALE_COOKIE, LOCALES
-from app.messaging.compose import compose_email
-from app.queue import enqueue
+from app.forms import Form
+from app.i18n import LOCALE_COOKIE
+from app.messaging.email import queue_email
+from app.settings import LOCALES
 from app.web import (
+    absolute_url,
     client_ip,
     count_attempt,
     flash,
     form_data,
     passwords_of,
     redirect_to,
-    refuse_when_limited,
+    refund_attempt,
     render,
     safe_next,
     settings_of,
 )
 
 Req = Request[Any, Any, Any]
-
-
-async def send_account_email(
-    request: Req, *, name: str, to: str, subject: str, locale: str, **context: Any
-) -> None:
-    """Render a transactional email now and hand it to the worker for delivery."""
-    env = request.app.template_engine.engine  # type: ignore[union-attr]
-    email = compose_email(
-        env,
-        name=name,
-        to=to,
-        subject=subject,
-        locale=locale,
-        base_url=settings_of(request).base_url,
-        **context,
-    )
-    await enqueue(request.app.state.queue, "send_email", dataclasses.asdict(email))
-
-
-def absolute_url(request: Req, name: str, **params: Any) -> str:
-    return settings_of(request).base_url.rstrip("/") + request.app.route_reverse(name, **params)
 
 
 # --- sign up and verification -------------------------------------------------------------
@@ -79,8 +52,7 @@ async def show_signup(request: Req) -> Template:
 
 @post("/signup", name="accounts.signup_submit")
 async def create_account(request: Req) -> Response[Any]:
-    await refuse_when_limited(request, "signup", settings_of(request).login_rate_limit * 2)
-    await count_attempt(request, "signup")
+    await count_attempt(request, "signup", settings_of(request).login_rate_limit * 2)
     form = parse_signup(await form_data(request))
     if form.is_valid:
         try:
@@ -103,20 +75,21 @@ async def create_account(request: Req) -> Response[Any]:
 
 
 async def _send_signup_email(request: Req, registration: service.Registration, email: str) -> None:
+    queue = request.app.state.queue
     if registration.verification_token:
         link = absolute_url(request, "accounts.verify", token=registration.verification_token)
-        await send_account_email(
-            request,
-            name="verify_email",
+        await queue_email(
+            queue,
+            template="verify_email",
             to=email,
             subject=N_("Confirmez votre adresse e-mail"),
             locale=registration.locale,
             link=link,
         )
     else:
-        await send_account_email(
-            request,
-            name="account_exists",
+        await queue_email(
+            queue,
+            template="account_exists",
             to=email,
             subject=N_("Vous avez déjà un compte Ponctuel"),
             locale=registration.locale,
@@ -161,8 +134,7 @@ async def show_login(request: Req, next: FromQuery[str | None] = None) -> Respon
 
 @post("/login", name="accounts.login_submit")
 async def log_in(request: Req) -> Response[Any]:
-    settings = settings_of(request)
-    await refuse_when_limited(request, "login", settings.login_rate_limit)
+    await count_attempt(request, "login", settings_of(request).login_rate_limit)
     form = parse_login(await form_data(request))
     clock = clock_of(request)
     user = None
@@ -174,7 +146,6 @@ async def log_in(request: Req) -> Response[Any]:
             clock=clock,
         )
     if user is None:
-        await count_attempt(request, "login")
         await record_event(
             action="login_failed",
             clock=clock,
@@ -185,6 +156,7 @@ async def log_in(request: Req) -> Response[Any]:
         )
         form.errors["form"] = N_("Adresse e-mail ou mot de passe incorrect.")
         return render(request, "accounts/login.html", form=form, status_code=422)
+    await refund_attempt(request, "login")  # only wrong passwords use up the allowance
     if user.email_verified_at is None:
         token = await service.new_verification_token(user_id=user.id, clock=clock)
         await _send_signup_email(
@@ -195,38 +167,6 @@ async def log_in(request: Req) -> Response[Any]:
         )
         return render(request, "accounts/login.html", form=form, status_code=422)
     return await finish_login(request, user, next_url=form.get("next"), method="password")
-
-
-async def finish_login(request: Req, user: User, *, next_url: str, method: str) -> Response[Any]:
-    """Second factor when enabled, else open the session and go where the user was heading."""
-    destination = safe_next(next_url, request.app.route_reverse("accounts.dashboard"))
-    if user.totp_enabled_at is not None:
-        request.set_session(
-            {
-                "pending_uid": user.id,
-                "pending_at": clock_of(request).now().isoformat(),
-                "pending_method": method,
-                "next": destination,
-            }
-        )
-        return redirect_to(request, "accounts.login_totp")
-    await open_session(request, user, method=method)
-    return Redirect(path=destination, status_code=303)
-
-
-async def open_session(request: Req, user: User, *, method: str) -> None:
-    organisation_id = await default_organisation(user)
-    start_session(request, user, organisation_id)
-    await record_event(
-        action="login",
-        clock=clock_of(request),
-        user_id=user.id,
-        organisation_id=organisation_id,
-        actor_email=user.email,
-        target=method,
-        ip=client_ip(request),
-        user_agent=request.headers.get("user-agent", ""),
-    )
 
 
 @post("/logout", name="accounts.logout")
@@ -245,17 +185,16 @@ async def show_forgot_password(request: Req) -> Template:
 
 @post("/password/forgot", name="accounts.forgot_password_submit")
 async def request_password_reset(request: Req) -> Response[Any]:
-    await refuse_when_limited(request, "reset", settings_of(request).login_rate_limit * 2)
-    await count_attempt(request, "reset")
+    await count_attempt(request, "reset", settings_of(request).login_rate_limit * 2)
     form = parse_email_only(await form_data(request))
     if not form.is_valid:
         return render(request, "accounts/forgot_password.html", form=form, status_code=422)
     issued = await service.issue_password_reset(email=form.get("email"), clock=clock_of(request))
     if issued is not None:
         user, secret = issued
-        await send_account_email(
-            request,
-            name="password_reset",
+        await queue_email(
+            request.app.state.queue,
+            template="password_reset",
             to=user.email,
             subject=N_("Réinitialisez votre mot de passe"),
             locale=user.locale,
@@ -312,10 +251,10 @@ async def show_account(request: Req) -> Template:
 @post("/account/password", name="accounts.change_password", guards=[requires_login])
 async def change_password(request: Req) -> Response[Any]:
     identity = identity_of(request)
-    form = parse_change_password(await form_data(request))
+    form = parse_change_password(await form_data(request), email=identity.email)
     if form.is_valid:
         try:
-            await service.change_password(
+            user = await service.change_password(
                 user_id=identity.user_id,
                 current_password=form.values["current_password"],
                 new_password=form.values["password"],
@@ -326,8 +265,6 @@ async def change_password(request: Req) -> Response[Any]:
         except DomainError as error:
             form.errors[error.field or "form"] = error.message
         else:
-            user = await User.objects().get(User.id == identity.user_id)
-            assert user is not None  # noqa: S101
             start_session(request, user, identity.organisation_id)  # this session stays open
             flash(request, N_("Votre mot de passe a été modifié."), "success")
             return redirect_to(request, "accounts.settings")
@@ -336,9 +273,9 @@ async def change_password(request: Req) -> Response[Any]:
 
 @post("/locale", name="accounts.set_locale")
 async def set_locale(request: Req) -> Response[Any]:
-    data = await form_data(request)
-    locale = data.get("locale", "")
-    target = safe_next(data.get("next"), request.app.route_reverse("public.home"))
+    form = parse_locale(await form_data(request))
+    locale = form.get("locale")
+    target = safe_next(form.get("next"), request.app.route_reverse("public.home"))
     response: Response[Any] = Redirect(path=target, status_code=303)
     if locale in LOCALES:
         response.set_cookie(
@@ -351,14 +288,14 @@ async def set_locale(request: Req) -> Response[Any]:
         )
         identity = getattr(request.state, "identity", None)
         if identity is not None:
-            await User.update({User.locale: locale}).where(User.id == identity.user_id)
+            await service.set_locale(user_id=identity.user_id, locale=locale)
     return response
 
 
 @get("/app", name="accounts.dashboard", guards=[requires_login])
 async def show_dashboard(request: Req) -> Template:
     identity = identity_of(request)
-    memberships = await service.memberships_of(identity.user_id)
+    memberships = await queries.memberships_of(identity.user_id)
     organisation = (
         await queries.organisation_facts(identity.organisation_id)
         if identity.organisation_id

@@ -11,7 +11,12 @@ from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Template
 
 from app.accounts import queries
-from app.accounts.forms import Form, parse_invitation, parse_invitation_signup
+from app.accounts.forms import (
+    parse_invitation,
+    parse_invitation_signup,
+    parse_organisation_switch,
+    parse_role_change,
+)
 from app.accounts.guards import (
     Identity,
     clock_of,
@@ -23,18 +28,20 @@ from app.accounts.guards import (
     requires_owner,
     start_session,
 )
-from app.accounts.routes.auth import absolute_url, send_account_email
 from app.accounts.service import members as service
 from app.errors import N_, DomainError, Forbidden, NotFound
+from app.forms import Form
+from app.messaging.email import queue_email
 from app.web import (
+    absolute_url,
     client_ip,
     count_attempt,
     flash,
     form_data,
     passwords_of,
     redirect_to,
-    refuse_when_limited,
     render,
+    settings_of,
 )
 
 Req = Request[Any, Any, Any]
@@ -118,14 +125,15 @@ async def list_members(request: Req) -> Template:
 
 @post("/app/members/invitations", name="accounts.invite", guards=[requires_org_admin])
 async def invite_member(request: Req) -> Response[Any]:
-    await _check_invitation_quota(request)
     form = parse_invitation(await form_data(request))
     if form.is_valid:
+        await _count_invitation(request)
         try:
             issued = await service.invite_member(
                 actor=_actor(request),
                 email=form.get("email"),
                 role=form.get("role"),
+                default_locale=settings_of(request).default_locale,
                 clock=clock_of(request),
             )
         except (NotFound, Forbidden):
@@ -138,19 +146,18 @@ async def invite_member(request: Req) -> Response[Any]:
     return await _members_page(request, status_code=422, form=form)
 
 
-async def _check_invitation_quota(request: Req) -> None:
+async def _count_invitation(request: Req) -> None:
     """Refuse with 429 once the organisation has sent its share of invitations for the window."""
     quota_key = str(identity_of(request).organisation_id)
-    await refuse_when_limited(request, "invite", INVITATIONS_PER_WINDOW, key=quota_key)
+    await count_attempt(request, "invite", INVITATIONS_PER_WINDOW, key=quota_key)
 
 
 async def _send_invitation(request: Req, issued: service.IssuedInvitation) -> None:
-    """Email the invitation link and count it against the organisation's quota."""
+    """Email the invitation link."""
     identity = identity_of(request)
-    await count_attempt(request, "invite", key=str(identity.organisation_id))
-    await send_account_email(
-        request,
-        name="invitation",
+    await queue_email(
+        request.app.state.queue,
+        template="invitation",
         to=issued.email,
         subject=N_("Vous êtes invité à rejoindre une entreprise sur Ponctuel"),
         locale=issued.locale,
@@ -186,12 +193,12 @@ async def revoke_invitation(request: Req, invitation_id: FromPath[int]) -> Respo
     guards=[requires_org_admin],
 )
 async def change_role(request: Req, membership_id: FromPath[int]) -> Response[Any]:
-    data = await form_data(request)
+    form = parse_role_change(await form_data(request))
     try:
         await service.change_role(
             actor=_actor(request),
             membership_id=membership_id,
-            role=data.get("role", ""),
+            role=form.get("role"),
             clock=clock_of(request),
         )
     except DomainError as error:
@@ -309,8 +316,7 @@ def _welcome(request: Req) -> Response[Any]:
 @post("/app/organisation", name="accounts.switch_organisation", guards=[requires_login])
 async def switch_organisation(request: Req) -> Response[Any]:
     identity = identity_of(request)
-    raw = (await form_data(request)).get("organisation_id", "")
-    organisation_id = int(raw) if raw.isascii() and raw.isdigit() else 0
+    organisation_id = parse_organisation_switch(await form_data(request))
     await service.switch_organisation(user_id=identity.user_id, organisation_id=organisation_id)
     request.set_session({**request.session, "org": organisation_id})
     return redirect_to(request, "accounts.dashboard")

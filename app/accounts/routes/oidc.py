@@ -10,13 +10,14 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from app.accounts.forms import Form, parse_provider_signup
-from app.accounts.guards import clock_of
+from app.accounts.forms import parse_provider_signup
+from app.accounts.guards import clock_of, finish_login
 from app.accounts.oidc import OidcProvider
-from app.accounts.routes.auth import absolute_url, finish_login
 from app.accounts.service import oidc as service
 from app.errors import N_, DomainError
+from app.forms import Form
 from app.web import (
+    absolute_url,
     client_ip,
     flash,
     form_data,

@@ -9,20 +9,25 @@ from typing import Any
 from litestar import Request, Response, Router, get, post
 from litestar.response import Redirect, Template
 
-from app.accounts.forms import Form
-from app.accounts.guards import clock_of, identity_of, requires_login
-from app.accounts.routes.auth import open_session
+from app.accounts.forms import (
+    parse_recovery_regeneration,
+    parse_second_factor,
+    parse_totp_disable,
+    parse_totp_setup,
+)
+from app.accounts.guards import clock_of, identity_of, open_session, requires_login
 from app.accounts.service import totp as service
 from app.errors import N_, DomainError
+from app.forms import Form
 from app.i18n import gettext
 from app.web import (
     client_ip,
     count_attempt,
+    data_keys_of,
     flash,
     form_data,
     passwords_of,
     redirect_to,
-    refuse_when_limited,
     render,
     safe_next,
     settings_of,
@@ -59,7 +64,7 @@ def _no_store(response: Template) -> Template:
 
 
 async def _reauth_limit(request: Req) -> None:
-    await refuse_when_limited(request, "totp_reauth", settings_of(request).login_rate_limit)
+    await count_attempt(request, "totp_reauth", settings_of(request).login_rate_limit)
 
 
 # --- setup ----------------------------------------------------------------------------------
@@ -96,19 +101,21 @@ async def enable_totp(request: Req) -> Response[Any]:
     if not isinstance(secret, str):
         flash(request, N_("La configuration a expiré : scannez le nouveau QR code."), "error")
         return redirect_to(request, "accounts.totp_setup")
-    data = await form_data(request)
+    form = parse_totp_setup(await form_data(request))
+    if not form.is_valid:
+        return _setup_page(request, secret, Form({}, form.errors), status_code=422)
     try:
         codes = await service.enable_totp(
             user_id=identity_of(request).user_id,
             secret=secret,
-            code=data.get("code", ""),
-            password=data.get("password", ""),
+            code=form.get("code"),
+            password=form.get("password"),
             passwords=passwords_of(request),
+            keys=data_keys_of(request),
             clock=clock_of(request),
             origin=_origin(request),
         )
     except DomainError as error:
-        await count_attempt(request, "totp_reauth")
         form = Form({}, {error.field or "form": error.message})
         return _setup_page(request, secret, form, status_code=422)
     request.session.pop(PENDING_SECRET, None)
@@ -166,20 +173,20 @@ async def show_login_totp(request: Req) -> Response[Any]:
 
 @post("/login/2fa", name="accounts.login_totp_submit")
 async def verify_login_code(request: Req) -> Response[Any]:
-    await refuse_when_limited(request, "login_totp", settings_of(request).login_rate_limit)
+    await count_attempt(request, "login_totp", settings_of(request).login_rate_limit)
     pending = _pending_login(request)
     if pending is None:
         return _log_in_again(request)
-    data = await form_data(request)
+    form = parse_second_factor(await form_data(request))
     try:
         used = await service.check_second_factor(
             user_id=pending.user_id,
-            code=data.get("code", ""),
+            code=form.get("code"),
+            keys=data_keys_of(request),
             clock=clock_of(request),
             origin=_origin(request),
         )
     except DomainError as error:
-        await count_attempt(request, "login_totp")
         form = Form({}, {"code": error.message})
         return render(request, "accounts/login_totp.html", form=form, status_code=422)
     await open_session(request, used.user, method=pending.method)
@@ -205,18 +212,18 @@ def _errors(prefix: str, error: DomainError) -> Form:
 @post("/account/2fa/disable", name="accounts.totp_disable", guards=[requires_login])
 async def disable_totp(request: Req) -> Response[Any]:
     await _reauth_limit(request)
-    data = await form_data(request)
+    form = parse_totp_disable(await form_data(request))
     try:
         await service.disable_totp(
             user_id=identity_of(request).user_id,
-            password=data.get("disable_password", ""),
-            code=data.get("disable_code", ""),
+            password=form.get("disable_password"),
+            code=form.get("disable_code"),
             passwords=passwords_of(request),
+            keys=data_keys_of(request),
             clock=clock_of(request),
             origin=_origin(request),
         )
     except DomainError as error:
-        await count_attempt(request, "totp_reauth")
         return _settings_page(request, disable_form=_errors("disable", error))
     flash(request, N_("La double authentification est désactivée."), "success")
     return redirect_to(request, "accounts.settings")
@@ -225,16 +232,16 @@ async def disable_totp(request: Req) -> Response[Any]:
 @post("/account/2fa/recovery-codes", name="accounts.totp_recovery_codes", guards=[requires_login])
 async def regenerate_recovery_codes(request: Req) -> Response[Any]:
     await _reauth_limit(request)
-    data = await form_data(request)
+    form = parse_recovery_regeneration(await form_data(request))
     try:
         codes = await service.regenerate_recovery_codes(
             user_id=identity_of(request).user_id,
-            code=data.get("regenerate_code", ""),
+            code=form.get("regenerate_code"),
+            keys=data_keys_of(request),
             clock=clock_of(request),
             origin=_origin(request),
         )
     except DomainError as error:
-        await count_attempt(request, "totp_reauth")
         return _settings_page(request, regenerate_form=_errors("regenerate", error))
     return _no_store(render(request, "accounts/totp_recovery_codes.html", codes=codes))
 

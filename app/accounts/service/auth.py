@@ -6,29 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.accounts import rules
+from app.accounts.rules import Role
 from app.accounts.service.audit import record_event
-from app.accounts.tables import (
-    AccountToken,
-    Membership,
-    Organisation,
-    Role,
-    TokenPurpose,
-    User,
-)
+from app.accounts.tables import AccountToken, Membership, Organisation, TokenPurpose, User
 from app.clock import Clock
 from app.companies.rules import InvalidIdentifier, normalise_siren, vat_for
-from app.db import is_unique_violation
+from app.db import unique_violation_as
 from app.errors import N_, DomainError
 from app.security import Passwords
 
 VERIFY_EMAIL_TTL = timedelta(hours=48)
 RESET_PASSWORD_TTL = timedelta(hours=1)
-
-PASSWORD_MESSAGES = {
-    "too_short": N_("Le mot de passe doit contenir au moins 10 caractères."),
-    "too_long": N_("Le mot de passe ne peut pas dépasser 128 caractères."),
-    "too_common": N_("Ce mot de passe est trop courant : choisissez-en un autre."),
-}
+LINK_EXPIRED = N_("Ce lien n'est plus valable. Demandez-en un nouveau.")
 
 
 SIREN_TAKEN = N_("Ce SIREN a déjà un compte Ponctuel : demandez à un collègue de vous inviter.")
@@ -48,7 +37,7 @@ class Registration:
 def check_password(password: str, *, email: str = "") -> None:
     problem = rules.password_problem(password, email=email)
     if problem:
-        raise DomainError(PASSWORD_MESSAGES[problem], field="password")
+        raise DomainError(rules.password_message(problem), field="password")
 
 
 async def issue_token(*, user_id: int, purpose: TokenPurpose, clock: Clock) -> str:
@@ -67,20 +56,27 @@ async def issue_token(*, user_id: int, purpose: TokenPurpose, clock: Clock) -> s
     return secret
 
 
-async def _consume_token(*, secret: str, purpose: TokenPurpose, clock: Clock) -> int:
-    """Mark a valid token used and return its user id; refuse unknown, used or expired ones."""
+async def _valid_token(*, secret: str, purpose: TokenPurpose, clock: Clock) -> AccountToken | None:
+    """The unused, unexpired token behind an emailed secret, else None."""
     token = await AccountToken.objects().get(
         (AccountToken.token_hash == rules.secret_hash(secret)) & (AccountToken.purpose == purpose)
     )
     if token is None or token.used_at is not None or token.expires_at <= clock.now():
-        raise DomainError(N_("Ce lien n'est plus valable. Demandez-en un nouveau."))
+        return None
+    return token
+
+
+async def _consume(token: AccountToken | None, *, clock: Clock) -> int:
+    """Mark a valid token used, once, and return its user id."""
+    if token is None:
+        raise DomainError(LINK_EXPIRED)
     updated = (
         await AccountToken.update({AccountToken.used_at: clock.now()})
         .where((AccountToken.id == token.id) & AccountToken.used_at.is_null())
         .returning(AccountToken.id)
     )
     if not updated:  # consumed concurrently by another request
-        raise DomainError(N_("Ce lien n'est plus valable. Demandez-en un nouveau."))
+        raise DomainError(LINK_EXPIRED)
     return int(token.user)
 
 
@@ -152,25 +148,18 @@ async def register_creditor(
         return Registration(existing["id"], False, None, existing["locale"])
     await ensure_siren_free(siren)
     now = clock.now()
-    try:
-        async with User._meta.db.transaction():
-            user, org = await create_owner_account(
-                email=email,
-                full_name=full_name,
-                password_hash=password_hash,
-                email_verified_at=None,
-                locale=locale,
-                organisation_name=organisation_name,
-                siren=siren,
-                now=now,
-            )
-            token = await issue_token(
-                user_id=user.id, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock
-            )
-    except Exception as error:
-        if is_unique_violation(error):  # a concurrent signup took the email or the SIREN first
-            raise DomainError(SIGNUP_RACE) from error
-        raise
+    async with unique_violation_as(lambda: DomainError(SIGNUP_RACE)), User._meta.db.transaction():
+        user, org = await create_owner_account(
+            email=email,
+            full_name=full_name,
+            password_hash=password_hash,
+            email_verified_at=None,
+            locale=locale,
+            organisation_name=organisation_name,
+            siren=siren,
+            now=now,
+        )
+        token = await issue_token(user_id=user.id, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock)
     await record_event(
         action="signup", clock=clock, user_id=user.id, organisation_id=org.id, actor_email=email
     )
@@ -179,7 +168,8 @@ async def register_creditor(
 
 async def verify_email(*, secret: str, clock: Clock) -> int:
     """Confirm an address from the emailed link; returns the user id."""
-    user_id = await _consume_token(secret=secret, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock)
+    token = await _valid_token(secret=secret, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock)
+    user_id = await _consume(token, clock=clock)
     await User.update({User.email_verified_at: clock.now()}).where(
         (User.id == user_id) & User.email_verified_at.is_null()
     )
@@ -216,11 +206,8 @@ async def issue_password_reset(*, email: str, clock: Clock) -> tuple[User, str] 
 
 
 async def check_reset_token(*, secret: str, clock: Clock) -> bool:
-    token = await AccountToken.objects().get(
-        (AccountToken.token_hash == rules.secret_hash(secret))
-        & (AccountToken.purpose == TokenPurpose.RESET_PASSWORD)
-    )
-    return token is not None and token.used_at is None and token.expires_at > clock.now()
+    token = await _valid_token(secret=secret, purpose=TokenPurpose.RESET_PASSWORD, clock=clock)
+    return token is not None
 
 
 async def _set_password(*, user_id: int, password: str, passwords: Passwords) -> None:
@@ -235,18 +222,14 @@ async def _set_password(*, user_id: int, password: str, passwords: Passwords) ->
 
 async def reset_password(*, secret: str, password: str, passwords: Passwords, clock: Clock) -> int:
     """Set a new password from an emailed reset link; also confirms the address."""
-    if not await check_reset_token(secret=secret, clock=clock):
-        raise DomainError(N_("Ce lien n'est plus valable. Demandez-en un nouveau."))
-    user = await User.objects().get(
-        User.id.is_in(
-            AccountToken.select(AccountToken.user).where(
-                AccountToken.token_hash == rules.secret_hash(secret)
-            )
-        )
-    )
-    assert user is not None  # noqa: S101 (the token references it, with ON DELETE CASCADE)
+    token = await _valid_token(secret=secret, purpose=TokenPurpose.RESET_PASSWORD, clock=clock)
+    if token is None:
+        raise DomainError(LINK_EXPIRED)
+    user = await User.objects().get(User.id == token.user)
+    if user is None:
+        raise DomainError(LINK_EXPIRED)
     check_password(password, email=user.email)
-    user_id = await _consume_token(secret=secret, purpose=TokenPurpose.RESET_PASSWORD, clock=clock)
+    user_id = await _consume(token, clock=clock)
     await _set_password(user_id=user_id, password=password, passwords=passwords)
     await User.update({User.email_verified_at: clock.now()}).where(
         (User.id == user_id) & User.email_verified_at.is_null()
@@ -263,8 +246,11 @@ async def change_password(
     passwords: Passwords,
     clock: Clock,
     ip: str = "",
-) -> None:
-    """Change a password after checking the current one; other sessions end."""
+) -> User:
+    """Change a password after checking the current one; other sessions end.
+
+    Returns the updated user, whose new session epoch the caller's session must carry.
+    """
     user = await User.objects().get(User.id == user_id)
     if user is None or not await passwords.verify(user.password_hash, current_password):
         raise DomainError(N_("Le mot de passe actuel est incorrect."), field="current_password")
@@ -273,30 +259,12 @@ async def change_password(
     await record_event(
         action="password_changed", clock=clock, user_id=user_id, actor_email=user.email, ip=ip
     )
+    updated = await User.objects().get(User.id == user_id)
+    if updated is None:
+        raise DomainError(N_("Ce compte n'existe plus."))
+    return updated
 
 
-@dataclass(frozen=True)
-class MembershipView:
-    organisation_id: int
-    organisation_name: str
-    siren: str
-    role: str
-
-
-async def memberships_of(user_id: int) -> list[MembershipView]:
-    rows = (
-        await Membership.select(
-            Membership.organisation.id,
-            Membership.organisation.name,
-            Membership.organisation.siren,
-            Membership.role,
-        )
-        .where(Membership.user == user_id)
-        .order_by(Membership.organisation.name)
-    )
-    return [
-        MembershipView(
-            row["organisation.id"], row["organisation.name"], row["organisation.siren"], row["role"]
-        )
-        for row in rows
-    ]
+async def set_locale(*, user_id: int, locale: str) -> None:
+    """Remember the language a user chose (it wins over the browser's)."""
+    await User.update({User.locale: locale}).where(User.id == user_id)

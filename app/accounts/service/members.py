@@ -14,22 +14,23 @@ from datetime import datetime, timedelta
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from app.accounts import rules
+from app.accounts.rules import Role
 from app.accounts.service.audit import record_event
 from app.accounts.service.auth import check_password
-from app.accounts.tables import Invitation, Membership, Organisation, Role, User
+from app.accounts.tables import Invitation, Membership, Organisation, User
 from app.clock import Clock
-from app.db import is_unique_violation
+from app.db import unique_violation_as
 from app.errors import N_, Conflict, DomainError, Forbidden, NotFound
 from app.security import Passwords
 
 INVITATION_TTL = timedelta(days=7)
 MAX_ROW_ID = 2**31 - 1  # ids are 32-bit serials; a larger number names no row on either engine
-DEFAULT_INVITEE_LOCALE = "fr"
 
 INVALID_INVITATION = N_(
     "Cette invitation n'est plus valable : elle a expiré, a été annulée ou a déjà été utilisée. "
     "Demandez une nouvelle invitation à la personne qui vous l'a envoyée."
 )
+ACCOUNT_EXISTS = N_("Un compte existe déjà pour cette adresse : connectez-vous pour accepter.")
 LAST_OWNER = N_(
     "Une entreprise doit toujours garder au moins un propriétaire : "
     "nommez d'abord un autre propriétaire."
@@ -145,10 +146,13 @@ async def _email_of(user_id: int) -> str:
 # --- invitations --------------------------------------------------------------------------
 
 
-async def invite_member(*, actor: Actor, email: str, role: str, clock: Clock) -> IssuedInvitation:
+async def invite_member(
+    *, actor: Actor, email: str, role: str, default_locale: str, clock: Clock
+) -> IssuedInvitation:
     """Invite an address to the actor's organisation with a role the actor may grant.
 
-    A pending invitation to the same address is revoked, so only the newest link works.
+    A pending invitation to the same address is revoked, so only the newest link works. The
+    email is in the invitee's language when they have an account, else in `default_locale`.
     """
     granted = _role(role)
     if not rules.can_grant(actor.role, granted):
@@ -189,7 +193,7 @@ async def invite_member(*, actor: Actor, email: str, role: str, clock: Clock) ->
         role=granted,
         secret=secret,
         organisation_name=organisation.name,
-        locale=invitee["locale"] if invitee else DEFAULT_INVITEE_LOCALE,
+        locale=invitee["locale"] if invitee else default_locale,
         expires_at=invitation.expires_at,
     )
 
@@ -296,13 +300,9 @@ async def accept_invitation(
                 "l'adresse invitée."
             )
         )
-    try:
-        async with Invitation._meta.db.transaction():
-            await _join(invitation, user, clock)
-    except Exception as error:
-        if is_unique_violation(error):
-            raise Conflict(N_("Vous êtes déjà membre de cette entreprise.")) from error
-        raise
+    already = N_("Vous êtes déjà membre de cette entreprise.")
+    async with unique_violation_as(lambda: Conflict(already)), Invitation._meta.db.transaction():
+        await _join(invitation, user, clock)
     await _record_join(invitation, user, clock, ip, user_agent)
     return int(invitation.organisation)
 
@@ -324,9 +324,7 @@ async def join_with_new_account(
     """
     invitation = await _valid_invitation(secret, clock)
     if await User.exists().where(User.email == invitation.email):
-        raise Conflict(
-            N_("Un compte existe déjà pour cette adresse : connectez-vous pour accepter.")
-        )
+        raise Conflict(ACCOUNT_EXISTS)
     check_password(password, email=invitation.email)
     password_hash = await passwords.hash(password)
     now = clock.now()
@@ -339,16 +337,12 @@ async def join_with_new_account(
         last_organisation_id=invitation.organisation,
         created_at=now,
     )
-    try:
-        async with User._meta.db.transaction():
-            await user.save()
-            await _join(invitation, user, clock)
-    except Exception as error:
-        if is_unique_violation(error):  # the same address signed up concurrently
-            raise Conflict(
-                N_("Un compte existe déjà pour cette adresse : connectez-vous pour accepter.")
-            ) from error
-        raise
+    async with (
+        unique_violation_as(lambda: Conflict(ACCOUNT_EXISTS)),
+        User._meta.db.transaction(),
+    ):  # a concurrent signup
+        await user.save()
+        await _join(invitation, user, clock)
     await record_event(
         action="signup",
         clock=clock,

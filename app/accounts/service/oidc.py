@@ -30,7 +30,7 @@ from app.accounts.service.auth import (
 )
 from app.accounts.tables import ExternalIdentity, User
 from app.clock import Clock
-from app.db import is_unique_violation
+from app.db import is_unique_violation, unique_violation_as
 from app.errors import N_, DomainError
 
 logger = logging.getLogger(__name__)
@@ -195,30 +195,25 @@ async def register_with_provider(
         raise DomainError(EMAIL_TAKEN)
     await ensure_siren_free(siren)
     now = clock.now()
-    try:
-        async with User._meta.db.transaction():
-            user, organisation = await create_owner_account(
-                email=signup.email,
-                full_name=full_name,
-                password_hash=None,
-                email_verified_at=now,
-                locale=locale,
-                organisation_name=organisation_name,
-                siren=siren,
-                now=now,
-            )
-            await ExternalIdentity(
-                user=user.id,
-                provider=signup.provider,
-                issuer=signup.issuer,
-                subject=signup.subject,
-                email=signup.email,
-                created_at=now,
-            ).save()
-    except Exception as error:
-        if is_unique_violation(error):  # a concurrent signup took the address, SIREN or identity
-            raise DomainError(SIGNUP_RACE) from error
-        raise
+    async with unique_violation_as(lambda: DomainError(SIGNUP_RACE)), User._meta.db.transaction():
+        user, organisation = await create_owner_account(
+            email=signup.email,
+            full_name=full_name,
+            password_hash=None,
+            email_verified_at=now,
+            locale=locale,
+            organisation_name=organisation_name,
+            siren=siren,
+            now=now,
+        )
+        await ExternalIdentity(
+            user=user.id,
+            provider=signup.provider,
+            issuer=signup.issuer,
+            subject=signup.subject,
+            email=signup.email,
+            created_at=now,
+        ).save()
     await record_event(
         action="signup",
         clock=clock,

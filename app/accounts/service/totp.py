@@ -1,7 +1,8 @@
 """Two-factor authentication: enrol an authenticator app, check codes at login, recovery codes.
 
-Only the TOTP seed and the SHA-256 of each recovery code are stored. Every change to the
-second factor asks for the password again (or, for accounts without one, a current code).
+The TOTP seed is stored encrypted and each recovery code as a keyed hash (app.security.DataKeys),
+so a copy of the database alone opens nothing. Every change to the second factor asks for the
+password again (or, for accounts without one, a current code).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from app.accounts.service.audit import record_event
 from app.accounts.tables import RecoveryCode, User
 from app.clock import Clock
 from app.errors import N_, DomainError
-from app.security import Passwords
+from app.security import DataKeys, Passwords, UnreadableSecret
 
 RECOVERY_CODE_COUNT = 10
+TOTP_PURPOSE = "totp-secret"
+RECOVERY_PURPOSE = "recovery-code"
 
 WRONG_CODE = N_(
     "Code incorrect ou expiré. Saisissez le code à 6 chiffres affiché par votre application, "
@@ -85,12 +88,23 @@ async def _check_password(user: User, password: str, passwords: Passwords) -> No
         raise DomainError(WRONG_PASSWORD, field="password")
 
 
-async def _use_totp_code(*, user: User, code: str, clock: Clock) -> None:
+def _seed_of(user: User, keys: DataKeys) -> str | None:
+    """The user's TOTP seed, decrypted; None when there is none or no key opens it."""
+    if not user.totp_secret:
+        return None
+    try:
+        return keys.decrypt(user.totp_secret, purpose=TOTP_PURPOSE)
+    except UnreadableSecret:
+        return None
+
+
+async def _use_totp_code(*, user: User, code: str, keys: DataKeys, clock: Clock) -> None:
     """Accept a current app code once: its time step must be later than the last one used."""
     factor = rules.parse_second_factor(code)
+    seed = _seed_of(user, keys)
     step = None
-    if user.totp_secret and factor is not None and factor.kind == "totp":
-        step = rules.matching_totp_step(user.totp_secret, factor.code, now=clock.now())
+    if seed and factor is not None and factor.kind == "totp":
+        step = rules.matching_totp_step(seed, factor.code, now=clock.now())
     if step is None:
         raise DomainError(WRONG_CODE, field="code")
     accepted = (
@@ -102,13 +116,14 @@ async def _use_totp_code(*, user: User, code: str, clock: Clock) -> None:
         raise DomainError(CODE_ALREADY_USED, field="code")
 
 
-async def _use_recovery_code(*, user: User, code: str, clock: Clock) -> bool:
+async def _use_recovery_code(*, user: User, code: str, keys: DataKeys, clock: Clock) -> bool:
     """Spend one unused recovery code; the update is conditional, so it works only once."""
+    candidates = keys.keyed_hash_candidates(code, purpose=RECOVERY_PURPOSE)
     spent = (
         await RecoveryCode.update({RecoveryCode.used_at: clock.now()})
         .where(
             (RecoveryCode.user == user.id)
-            & (RecoveryCode.code_hash == rules.secret_hash(code))
+            & RecoveryCode.code_hash.is_in(candidates)
             & RecoveryCode.used_at.is_null()
         )
         .returning(RecoveryCode.id)
@@ -116,13 +131,17 @@ async def _use_recovery_code(*, user: User, code: str, clock: Clock) -> bool:
     return bool(spent)
 
 
-async def _replace_recovery_codes(*, user_id: int, clock: Clock) -> list[str]:
-    """Delete every recovery code of the user and store the hashes of ten new ones."""
+async def _replace_recovery_codes(*, user_id: int, keys: DataKeys, clock: Clock) -> list[str]:
+    """Delete every recovery code of the user and store the keyed hashes of ten new ones."""
     codes = rules.new_recovery_codes(RECOVERY_CODE_COUNT)
     await RecoveryCode.delete().where(RecoveryCode.user == user_id)
     await RecoveryCode.insert(
         *[
-            RecoveryCode(user=user_id, code_hash=rules.secret_hash(code), created_at=clock.now())
+            RecoveryCode(
+                user=user_id,
+                code_hash=keys.keyed_hash(code, purpose=RECOVERY_PURPOSE),
+                created_at=clock.now(),
+            )
             for code in codes
         ]
     )
@@ -144,6 +163,7 @@ async def enable_totp(
     code: str,
     password: str,
     passwords: Passwords,
+    keys: DataKeys,
     clock: Clock,
     origin: Origin,
 ) -> list[str]:
@@ -172,7 +192,7 @@ async def enable_totp(
         enabled = (
             await User.update(
                 {
-                    User.totp_secret: secret,
+                    User.totp_secret: keys.encrypt(secret, purpose=TOTP_PURPOSE),
                     User.totp_enabled_at: clock.now(),
                     User.totp_last_step: step,
                 }
@@ -182,13 +202,13 @@ async def enable_totp(
         )
         if not enabled:  # enabled meanwhile from another tab
             raise DomainError(N_("La double authentification est déjà activée."))
-        codes = await _replace_recovery_codes(user_id=user.id, clock=clock)
+        codes = await _replace_recovery_codes(user_id=user.id, keys=keys, clock=clock)
     await _record(action="totp_enabled", user=user, clock=clock, origin=origin)
     return codes
 
 
 async def check_second_factor(
-    *, user_id: int, code: str, clock: Clock, origin: Origin
+    *, user_id: int, code: str, keys: DataKeys, clock: Clock, origin: Origin
 ) -> SecondFactorUse:
     """The login's second step: a current app code or an unused recovery code.
 
@@ -200,9 +220,9 @@ async def check_second_factor(
         if user.totp_enabled_at is None or factor is None:
             raise DomainError(WRONG_CODE, field="code")
         if factor.kind == "totp":
-            await _use_totp_code(user=user, code=factor.code, clock=clock)
+            await _use_totp_code(user=user, code=factor.code, keys=keys, clock=clock)
             return SecondFactorUse(user=user, recovery_codes_left=None)
-        if not await _use_recovery_code(user=user, code=factor.code, clock=clock):
+        if not await _use_recovery_code(user=user, code=factor.code, keys=keys, clock=clock):
             raise DomainError(WRONG_CODE, field="code")
     except DomainError:
         await _record(
@@ -225,6 +245,7 @@ async def disable_totp(
     password: str,
     code: str,
     passwords: Passwords,
+    keys: DataKeys,
     clock: Clock,
     origin: Origin,
 ) -> None:
@@ -235,7 +256,7 @@ async def disable_totp(
     if user.password_hash is not None:
         await _check_password(user, password, passwords)
     else:
-        await _use_totp_code(user=user, code=code, clock=clock)
+        await _use_totp_code(user=user, code=code, keys=keys, clock=clock)
     async with User._meta.db.transaction():
         await User.update({User.totp_secret: None, User.totp_enabled_at: None}).where(
             User.id == user.id
@@ -245,15 +266,15 @@ async def disable_totp(
 
 
 async def regenerate_recovery_codes(
-    *, user_id: int, code: str, clock: Clock, origin: Origin
+    *, user_id: int, code: str, keys: DataKeys, clock: Clock, origin: Origin
 ) -> list[str]:
     """Replace every recovery code after a current app code; the new ones are shown once."""
     user = await _user(user_id)
     if user.totp_enabled_at is None:
         raise DomainError(N_("La double authentification n'est pas activée."))
-    await _use_totp_code(user=user, code=code, clock=clock)
+    await _use_totp_code(user=user, code=code, keys=keys, clock=clock)
     async with User._meta.db.transaction():
-        codes = await _replace_recovery_codes(user_id=user.id, clock=clock)
+        codes = await _replace_recovery_codes(user_id=user.id, keys=keys, clock=clock)
     await _record(action="recovery_codes_regenerated", user=user, clock=clock, origin=origin)
     return codes
 

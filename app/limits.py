@@ -1,0 +1,33 @@
+"""Maximum lengths of stored text, shared by the form parsers and the table columns.
+
+A value longer than its limit is refused by the form with a field error, and the database
+refuses it too (VARCHAR(n) on PostgreSQL, a trigger on SQLite), so no path can store more.
+"""
+
+from __future__ import annotations
+
+EMAIL = 254  # RFC 5321 path limit
+PERSON_NAME = 200
+ORGANISATION_NAME = 200
+PASSWORD = 128  # longer passphrases are refused before hashing
+PASSWORD_HASH = 255
+SIREN_INPUT = 20  # nine digits, with the spaces, dots or dashes people type
+SIREN = 9
+VAT_NUMBER = 13
+LOCALE = 8
+ROLE = 16
+TOKEN_PURPOSE = 32
+SECRET_HASH = 96  # "<key id>$<64 hex>" or a plain SHA-256 in hex
+ENCRYPTED_SECRET = 200
+ONE_TIME_CODE = 32  # a 6-digit code or a recovery code, with the spaces people type
+ROW_ID_INPUT = 12
+URL_PATH = 2000  # a relative "next" destination
+PROVIDER_NAME = 64
+ISSUER = 500
+SUBJECT = 255
+AUDIT_ACTION = 64
+AUDIT_TARGET = 254
+IP_ADDRESS = 64
+USER_AGENT = 300
+SHORT_TEXT = 500  # free text on one line (reasons, labels)
+LONG_TEXT = 5000  # free text on several lines (explanations, notes)
