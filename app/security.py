@@ -84,7 +84,11 @@ class DataKeys:
         if version != self.VERSION or kid not in self._keys or not payload:
             raise UnreadableSecret("unknown format or key id")
         try:
-            raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+            raw = base64.b64decode(
+                payload + "=" * (-len(payload) % 4), altchars=b"-_", validate=True
+            )
+            if base64.urlsafe_b64encode(raw).decode().rstrip("=") != payload:
+                raise ValueError("not the canonical encoding")  # e.g. altered padding bits
             key = _subkey(self._keys[kid], f"encrypt:{purpose}")
             plaintext = AESGCM(key).decrypt(raw[:12], raw[12:], purpose.encode())
         except (InvalidTag, ValueError) as error:
