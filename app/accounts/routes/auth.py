@@ -17,7 +17,14 @@ from app.accounts.forms import (
     parse_new_password,
     parse_signup,
 )
-from app.accounts.guards import clock_of, finish_login, identity_of, requires_login, start_session
+from app.accounts.guards import (
+    account_checks,
+    clock_of,
+    finish_login,
+    identity_of,
+    requires_login,
+    start_session,
+)
 from app.accounts.service import auth as service
 from app.accounts.service.audit import record_event
 from app.errors import N_, DomainError
@@ -260,7 +267,7 @@ async def change_password(request: Req) -> Response[Any]:
                 new_password=form.values["password"],
                 passwords=passwords_of(request),
                 clock=clock_of(request),
-                ip=client_ip(request),
+                checks=account_checks(request),
             )
         except DomainError as error:
             form.errors[error.field or "form"] = error.message
