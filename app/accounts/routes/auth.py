@@ -165,12 +165,13 @@ async def log_in(request: Req) -> Response[Any]:
         return render(request, "accounts/login.html", form=form, status_code=422)
     await refund_attempt(request, "login")  # only wrong passwords use up the allowance
     if user.email_verified_at is None:
-        token = await service.new_verification_token(user_id=user.id, clock=clock)
-        await _send_signup_email(
-            request, service.Registration(user.id, True, token, user.locale), user.email
-        )
+        token = await service.resend_verification(user_id=user.id, clock=clock)
+        if token is not None:
+            registration = service.Registration(user.id, True, token, user.locale)
+            await _send_signup_email(request, registration, user.email)
         form.errors["form"] = N_(
-            "Confirmez d'abord votre adresse e-mail : nous venons de vous renvoyer le lien."
+            "Confirmez d'abord votre adresse e-mail : le lien de confirmation vous a été "
+            "envoyé par e-mail."
         )
         return render(request, "accounts/login.html", form=form, status_code=422)
     return await finish_login(request, user, next_url=form.get("next"), method="password")

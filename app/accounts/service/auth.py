@@ -18,6 +18,7 @@ from app.security import Passwords
 
 VERIFY_EMAIL_TTL = timedelta(hours=48)
 RESET_PASSWORD_TTL = timedelta(hours=1)
+VERIFICATION_RESEND_INTERVAL = timedelta(minutes=10)
 LINK_EXPIRED = N_("Ce lien n'est plus valable. Demandez-en un nouveau.")
 
 
@@ -178,7 +179,20 @@ async def verify_email(*, secret: str, clock: Clock) -> int:
     return user_id
 
 
-async def new_verification_token(*, user_id: int, clock: Clock) -> str:
+async def resend_verification(*, user_id: int, clock: Clock) -> str | None:
+    """A new verification secret for a login to an unconfirmed account, at most one per interval.
+
+    Someone who signed up with another person's address knows the password: without this,
+    each of their logins would mail that person a new link. None when a link was issued less
+    than VERIFICATION_RESEND_INTERVAL ago (the earlier link still works).
+    """
+    recent = await AccountToken.exists().where(
+        (AccountToken.user == user_id)
+        & (AccountToken.purpose == TokenPurpose.VERIFY_EMAIL)
+        & (AccountToken.created_at > clock.now() - VERIFICATION_RESEND_INTERVAL)
+    )
+    if recent:
+        return None
     return await issue_token(user_id=user_id, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock)
 
 
