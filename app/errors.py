@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class DomainError(Exception):
     """A rule refused the request; `message` is French UI text (translated when shown)."""
@@ -26,6 +28,21 @@ class Forbidden(DomainError):
 
 class Conflict(DomainError):
     status_code = 409
+
+
+class AccountLocked(Exception):
+    """Checks of one kind on one account are paused until `resumes_at` (answered 429).
+
+    Not a DomainError on purpose: forms show a DomainError next to a field as one more wrong
+    answer, while a pause gets a page of its own saying when checks resume.
+    """
+
+    status_code = 429
+
+    def __init__(self, *, kind: str, resumes_at: datetime) -> None:
+        super().__init__(f"{kind} checks paused until {resumes_at.isoformat()}")
+        self.kind = kind
+        self.resumes_at = resumes_at
 
 
 def N_(message: str) -> str:

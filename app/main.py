@@ -29,7 +29,7 @@ from app.accounts.routes import oidc as oidc_routes
 from app.accounts.routes import totp as totp_routes
 from app.clock import Clock, SystemClock
 from app.db import bind_engine, engine_for
-from app.errors import DomainError
+from app.errors import AccountLocked, DomainError
 from app.i18n import gettext
 from app.piccolo_app import ALL_TABLES
 from app.public import routes as public_routes
@@ -61,6 +61,20 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
 def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     locale = getattr(request.state, "locale", None) or request.app.state.settings.default_locale
     return _error_page(request, exc.status_code, gettext(locale, exc.message))
+
+
+def handle_account_locked(request: Request[Any, Any, Any], exc: AccountLocked) -> Response[Any]:
+    """429 with a page saying which checks are paused and when they resume."""
+    response = render(
+        request,
+        "errors/account_locked.html",
+        status_code=429,
+        kind=exc.kind,
+        resumes_at=exc.resumes_at,
+    )
+    wait = exc.resumes_at - request.app.state.clock.now()
+    response.headers["retry-after"] = str(max(1, int(wait.total_seconds())))
+    return response
 
 
 def handle_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -143,6 +157,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         openapi_config=None,
         exception_handlers={
             DomainError: handle_domain_error,
+            AccountLocked: handle_account_locked,
             HTTPException: handle_http_exception,
             500: handle_server_error,
         },

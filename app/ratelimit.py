@@ -4,11 +4,16 @@ Counting before the work is what makes a limit hold under parallel requests: eac
 takes its number in one Redis round trip (a Lua script runs atomically), and only the first
 `limit` of a window go on. The window's expiry is set by the same script, so a counter can
 never be left without one.
+
+Two kinds of window: `hit` starts one at the first attempt and lets Redis end it; `hit_in_window`
+counts in windows cut from the app's clock (aligned on the epoch), so the app decides when a
+pause ends and can say so to the user.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
@@ -35,6 +40,7 @@ class Hit:
 
     count: int
     limit: int
+    resets_at: datetime | None = None  # known for windows cut from the app's clock
 
     @property
     def allowed(self) -> bool:
@@ -66,3 +72,30 @@ class RateLimiter:
     async def refund(self, action: str, key: str) -> None:
         """Give back an attempt that turned out legitimate (a successful login)."""
         await self._refund(keys=[self._key(action, key)])
+
+    async def hit_in_window(
+        self, action: str, key: str, *, limit: int, window_seconds: int, now: datetime
+    ) -> Hit:
+        """Count one attempt in the clock window that holds `now`; the hit says when it ends.
+
+        The counter's expiry (one window, set by the same script) only reclaims the key: the
+        next window has a key of its own, whatever Redis's clock says.
+        """
+        start = _window_start(now, window_seconds)
+        counter = self._key(action, f"{key}:{start}")
+        count = await self._hit(keys=[counter], args=[window_seconds])
+        resets_at = datetime.fromtimestamp(start + window_seconds, UTC)
+        return Hit(count=int(count), limit=limit, resets_at=resets_at)
+
+    async def refund_in_window(
+        self, action: str, key: str, *, window_seconds: int, now: datetime
+    ) -> None:
+        """Give back an attempt counted by `hit_in_window` with the same `now`."""
+        start = _window_start(now, window_seconds)
+        await self._refund(keys=[self._key(action, f"{key}:{start}")])
+
+
+def _window_start(now: datetime, window_seconds: int) -> int:
+    """The epoch second at which the window holding `now` began."""
+    epoch = int(now.timestamp())
+    return epoch - epoch % window_seconds

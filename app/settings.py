@@ -64,8 +64,9 @@ class Settings:
     session_absolute_hours: int = 12
     login_rate_limit: int = 5  # attempts per IP and per rate_limit_window_seconds
     rate_limit_window_seconds: int = 300
-    account_attempt_limit: int = 5  # wrong codes or current passwords per account and lockout
-    account_lockout_minutes: int = 15
+    # Second-factor codes, and current passwords, tried per account in each lockout window.
+    account_attempt_limit: int = 5
+    account_lockout_minutes: int = 30
     emails_per_address_per_hour: int = 5
     argon2_profile: str = "rfc9106_low_memory"  # "cheapest" only in tests
     oidc_providers: tuple[tuple[str, str, str, str], ...] = field(default=())
@@ -116,6 +117,7 @@ class Settings:
         if self.default_locale not in LOCALES:
             raise SettingsError(f"DEFAULT_LOCALE must be one of {', '.join(LOCALES)}")
         self.data_keys  # noqa: B018 (decoding checks every key)
+        _check_positive(self)
         if len({kid for kid, _ in self.encryption_keys}) != len(self.encryption_keys):
             raise SettingsError("ENCRYPTION_KEYS: each key id must be unique")
         if not self.is_production:
@@ -132,6 +134,12 @@ class Settings:
             raise SettingsError("DEBUG must be off in production: it shows tracebacks")
         if self.argon2_profile != "rfc9106_low_memory":
             raise SettingsError("ARGON2_PROFILE must keep its default in production")
+
+
+def _check_positive(settings: Settings) -> None:
+    for name in _POSITIVE:
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"{name.upper()} must be at least 1")
 
 
 def _decode_key(kid: str, raw: str) -> bytes:
@@ -186,6 +194,15 @@ def parse_encryption_keys(raw: str) -> tuple[tuple[str, str], ...]:
         keys.append((kid, key))
     return tuple(keys)
 
+
+# Limits and windows: zero would turn a limit off or divide time into empty windows.
+_POSITIVE = (
+    "login_rate_limit",
+    "rate_limit_window_seconds",
+    "account_attempt_limit",
+    "account_lockout_minutes",
+    "emails_per_address_per_hour",
+)
 
 _PARSERS: dict[str, Callable[[str], object]] = {
     "oidc_providers": parse_oidc_providers,

@@ -16,12 +16,13 @@ from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.accounts import rules
+from app.accounts.service.attempts import AccountChecks
 from app.accounts.service.audit import record_event
 from app.accounts.tables import Membership, User
 from app.clock import Clock
 from app.i18n import LOCALE_COOKIE, negotiate
 from app.sessions import rotate_session_id
-from app.web import client_ip, redirect_to, safe_next, settings_of
+from app.web import absolute_url, client_ip, redirect_to, safe_next, settings_of
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,23 @@ class Identity:
 def clock_of(request: Request[Any, Any, Any] | ASGIConnection[Any, Any, Any, Any]) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
+
+
+def account_checks(request: Request[Any, Any, Any]) -> AccountChecks:
+    """How this request's code and password checks count against the account's allowance."""
+    settings = settings_of(request)
+    identity: Identity | None = getattr(request.state, "identity", None)
+    return AccountChecks(
+        limiter=request.app.state.limiter,
+        queue=request.app.state.queue,
+        clock=clock_of(request),
+        limit=settings.account_attempt_limit,
+        window_seconds=settings.account_lockout_minutes * 60,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
+        organisation_id=identity.organisation_id if identity else None,
+        password_link=absolute_url(request, "accounts.forgot_password"),
+    )
 
 
 async def _membership_row(user_id: int, org_id: object) -> dict[str, Any] | None:

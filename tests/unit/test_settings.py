@@ -117,3 +117,18 @@ def test_an_optional_int_reads_as_an_int() -> None:
 def test_malformed_values_stop_the_process_with_the_variable_named(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError):
         Settings.from_env(env)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "LOGIN_RATE_LIMIT",
+        "RATE_LIMIT_WINDOW_SECONDS",
+        "ACCOUNT_ATTEMPT_LIMIT",
+        "ACCOUNT_LOCKOUT_MINUTES",
+        "EMAILS_PER_ADDRESS_PER_HOUR",
+    ],
+)
+def test_a_limit_or_window_of_zero_stops_the_process(name: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: "0"})

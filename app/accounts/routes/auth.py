@@ -17,7 +17,14 @@ from app.accounts.forms import (
     parse_new_password,
     parse_signup,
 )
-from app.accounts.guards import clock_of, finish_login, identity_of, requires_login, start_session
+from app.accounts.guards import (
+    account_checks,
+    clock_of,
+    finish_login,
+    identity_of,
+    requires_login,
+    start_session,
+)
 from app.accounts.service import auth as service
 from app.accounts.service.audit import record_event
 from app.errors import N_, DomainError
@@ -158,12 +165,13 @@ async def log_in(request: Req) -> Response[Any]:
         return render(request, "accounts/login.html", form=form, status_code=422)
     await refund_attempt(request, "login")  # only wrong passwords use up the allowance
     if user.email_verified_at is None:
-        token = await service.new_verification_token(user_id=user.id, clock=clock)
-        await _send_signup_email(
-            request, service.Registration(user.id, True, token, user.locale), user.email
-        )
+        token = await service.resend_verification(user_id=user.id, clock=clock)
+        if token is not None:
+            registration = service.Registration(user.id, True, token, user.locale)
+            await _send_signup_email(request, registration, user.email)
         form.errors["form"] = N_(
-            "Confirmez d'abord votre adresse e-mail : nous venons de vous renvoyer le lien."
+            "Confirmez d'abord votre adresse e-mail : le lien de confirmation vous a été "
+            "envoyé par e-mail."
         )
         return render(request, "accounts/login.html", form=form, status_code=422)
     return await finish_login(request, user, next_url=form.get("next"), method="password")
@@ -260,7 +268,7 @@ async def change_password(request: Req) -> Response[Any]:
                 new_password=form.values["password"],
                 passwords=passwords_of(request),
                 clock=clock_of(request),
-                ip=client_ip(request),
+                checks=account_checks(request),
             )
         except DomainError as error:
             form.errors[error.field or "form"] = error.message

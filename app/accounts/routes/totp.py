@@ -15,7 +15,13 @@ from app.accounts.forms import (
     parse_totp_disable,
     parse_totp_setup,
 )
-from app.accounts.guards import clock_of, identity_of, open_session, requires_login
+from app.accounts.guards import (
+    account_checks,
+    clock_of,
+    identity_of,
+    open_session,
+    requires_login,
+)
 from app.accounts.service import totp as service
 from app.errors import N_, DomainError
 from app.forms import Form
@@ -114,6 +120,7 @@ async def enable_totp(request: Req) -> Response[Any]:
             keys=data_keys_of(request),
             clock=clock_of(request),
             origin=_origin(request),
+            checks=account_checks(request),
         )
     except DomainError as error:
         form = Form({}, {error.field or "form": error.message})
@@ -185,6 +192,7 @@ async def verify_login_code(request: Req) -> Response[Any]:
             keys=data_keys_of(request),
             clock=clock_of(request),
             origin=_origin(request),
+            checks=account_checks(request),
         )
     except DomainError as error:
         form = Form({}, {"code": error.message})
@@ -222,6 +230,7 @@ async def disable_totp(request: Req) -> Response[Any]:
             keys=data_keys_of(request),
             clock=clock_of(request),
             origin=_origin(request),
+            checks=account_checks(request),
         )
     except DomainError as error:
         return _settings_page(request, disable_form=_errors("disable", error))
@@ -240,6 +249,7 @@ async def regenerate_recovery_codes(request: Req) -> Response[Any]:
             keys=data_keys_of(request),
             clock=clock_of(request),
             origin=_origin(request),
+            checks=account_checks(request),
         )
     except DomainError as error:
         return _settings_page(request, regenerate_form=_errors("regenerate", error))

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from app.accounts import rules
 from app.accounts.rules import Role
+from app.accounts.service.attempts import AccountChecks, CheckKind
 from app.accounts.service.audit import record_event
 from app.accounts.tables import AccountToken, Membership, Organisation, TokenPurpose, User
 from app.clock import Clock
@@ -17,6 +18,7 @@ from app.security import Passwords
 
 VERIFY_EMAIL_TTL = timedelta(hours=48)
 RESET_PASSWORD_TTL = timedelta(hours=1)
+VERIFICATION_RESEND_INTERVAL = timedelta(minutes=10)
 LINK_EXPIRED = N_("Ce lien n'est plus valable. Demandez-en un nouveau.")
 
 
@@ -177,7 +179,20 @@ async def verify_email(*, secret: str, clock: Clock) -> int:
     return user_id
 
 
-async def new_verification_token(*, user_id: int, clock: Clock) -> str:
+async def resend_verification(*, user_id: int, clock: Clock) -> str | None:
+    """A new verification secret for a login to an unconfirmed account, at most one per interval.
+
+    Someone who signed up with another person's address knows the password: without this,
+    each of their logins would mail that person a new link. None when a link was issued less
+    than VERIFICATION_RESEND_INTERVAL ago (the earlier link still works).
+    """
+    recent = await AccountToken.exists().where(
+        (AccountToken.user == user_id)
+        & (AccountToken.purpose == TokenPurpose.VERIFY_EMAIL)
+        & (AccountToken.created_at > clock.now() - VERIFICATION_RESEND_INTERVAL)
+    )
+    if recent:
+        return None
     return await issue_token(user_id=user_id, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock)
 
 
@@ -245,19 +260,28 @@ async def change_password(
     new_password: str,
     passwords: Passwords,
     clock: Clock,
-    ip: str = "",
+    checks: AccountChecks,
 ) -> User:
     """Change a password after checking the current one; other sessions end.
 
+    The check of the current password is counted against the account's allowance first.
     Returns the updated user, whose new session epoch the caller's session must carry.
     """
     user = await User.objects().get(User.id == user_id)
-    if user is None or not await passwords.verify(user.password_hash, current_password):
-        raise DomainError(N_("Le mot de passe actuel est incorrect."), field="current_password")
+    if user is None:
+        raise DomainError(N_("Ce compte n'existe plus."))
+    async with checks.attempt(user, CheckKind.CURRENT_PASSWORD):
+        if not await passwords.verify(user.password_hash, current_password):
+            message = N_("Le mot de passe actuel est incorrect.")
+            raise DomainError(message, field="current_password")
     check_password(new_password, email=user.email)
     await _set_password(user_id=user_id, password=new_password, passwords=passwords)
     await record_event(
-        action="password_changed", clock=clock, user_id=user_id, actor_email=user.email, ip=ip
+        action="password_changed",
+        clock=clock,
+        user_id=user_id,
+        actor_email=user.email,
+        ip=checks.ip,
     )
     updated = await User.objects().get(User.id == user_id)
     if updated is None:

@@ -2,7 +2,8 @@
 
 The TOTP seed is stored encrypted and each recovery code as a keyed hash (app.security.DataKeys),
 so a copy of the database alone opens nothing. Every change to the second factor asks for the
-password again (or, for accounts without one, a current code).
+password again (or, for accounts without one, a current code). Each code and password check is
+counted against the account's allowance first (app.accounts.service.attempts).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import qrcode
 import qrcode.image.svg
 
 from app.accounts import rules
+from app.accounts.service.attempts import AccountChecks, CheckKind
 from app.accounts.service.audit import record_event
 from app.accounts.tables import RecoveryCode, User
 from app.clock import Clock
@@ -83,9 +85,12 @@ async def _user(user_id: int) -> User:
     return user
 
 
-async def _check_password(user: User, password: str, passwords: Passwords) -> None:
-    if not await passwords.verify(user.password_hash, password):
-        raise DomainError(WRONG_PASSWORD, field="password")
+async def _check_password(
+    user: User, password: str, passwords: Passwords, checks: AccountChecks
+) -> None:
+    async with checks.attempt(user, CheckKind.CURRENT_PASSWORD):
+        if not await passwords.verify(user.password_hash, password):
+            raise DomainError(WRONG_PASSWORD, field="password")
 
 
 def _seed_of(user: User, keys: DataKeys) -> str | None:
@@ -98,7 +103,15 @@ def _seed_of(user: User, keys: DataKeys) -> str | None:
         return None
 
 
-async def _use_totp_code(*, user: User, code: str, keys: DataKeys, clock: Clock) -> None:
+async def _use_totp_code(
+    *, user: User, code: str, keys: DataKeys, clock: Clock, checks: AccountChecks
+) -> None:
+    """A current app code, counted against the account's allowance of second-factor checks."""
+    async with checks.attempt(user, CheckKind.SECOND_FACTOR):
+        await _spend_totp_code(user=user, code=code, keys=keys, clock=clock)
+
+
+async def _spend_totp_code(*, user: User, code: str, keys: DataKeys, clock: Clock) -> None:
     """Accept a current app code once: its time step must be later than the last one used."""
     factor = rules.parse_second_factor(code)
     seed = _seed_of(user, keys)
@@ -166,6 +179,7 @@ async def enable_totp(
     keys: DataKeys,
     clock: Clock,
     origin: Origin,
+    checks: AccountChecks,
 ) -> list[str]:
     """Turn on 2FA once the user proves the new seed with a code; returns the recovery codes.
 
@@ -175,19 +189,20 @@ async def enable_totp(
     if user.totp_enabled_at is not None:
         raise DomainError(N_("La double authentification est déjà activée."))
     if user.password_hash is not None:
-        await _check_password(user, password, passwords)
-    factor = rules.parse_second_factor(code)
-    step = None
-    if factor is not None and factor.kind == "totp":
-        step = rules.matching_totp_step(secret, factor.code, now=clock.now())
-    if step is None:
-        raise DomainError(
-            N_(
-                "Ce code ne correspond pas. Vérifiez que l'heure de votre téléphone est juste "
-                "et saisissez le code affiché maintenant."
-            ),
-            field="code",
-        )
+        await _check_password(user, password, passwords, checks)
+    async with checks.attempt(user, CheckKind.SECOND_FACTOR):
+        factor = rules.parse_second_factor(code)
+        step = None
+        if factor is not None and factor.kind == "totp":
+            step = rules.matching_totp_step(secret, factor.code, now=clock.now())
+        if step is None:
+            raise DomainError(
+                N_(
+                    "Ce code ne correspond pas. Vérifiez que l'heure de votre téléphone est juste "
+                    "et saisissez le code affiché maintenant."
+                ),
+                field="code",
+            )
     async with User._meta.db.transaction():
         enabled = (
             await User.update(
@@ -208,22 +223,30 @@ async def enable_totp(
 
 
 async def check_second_factor(
-    *, user_id: int, code: str, keys: DataKeys, clock: Clock, origin: Origin
+    *,
+    user_id: int,
+    code: str,
+    keys: DataKeys,
+    clock: Clock,
+    origin: Origin,
+    checks: AccountChecks,
 ) -> SecondFactorUse:
     """The login's second step: a current app code or an unused recovery code.
 
-    A refused code is written to the audit log as a failed login.
+    A refused code is written to the audit log as a failed login; beyond the account's
+    allowance no code is looked at (AccountLocked).
     """
     user = await _user(user_id)
     factor = rules.parse_second_factor(code)
     try:
-        if user.totp_enabled_at is None or factor is None:
-            raise DomainError(WRONG_CODE, field="code")
-        if factor.kind == "totp":
-            await _use_totp_code(user=user, code=factor.code, keys=keys, clock=clock)
-            return SecondFactorUse(user=user, recovery_codes_left=None)
-        if not await _use_recovery_code(user=user, code=factor.code, keys=keys, clock=clock):
-            raise DomainError(WRONG_CODE, field="code")
+        async with checks.attempt(user, CheckKind.SECOND_FACTOR):
+            if user.totp_enabled_at is None or factor is None:
+                raise DomainError(WRONG_CODE, field="code")
+            if factor.kind == "totp":
+                await _spend_totp_code(user=user, code=factor.code, keys=keys, clock=clock)
+                return SecondFactorUse(user=user, recovery_codes_left=None)
+            if not await _use_recovery_code(user=user, code=factor.code, keys=keys, clock=clock):
+                raise DomainError(WRONG_CODE, field="code")
     except DomainError:
         await _record(
             action="login_failed",
@@ -248,15 +271,16 @@ async def disable_totp(
     keys: DataKeys,
     clock: Clock,
     origin: Origin,
+    checks: AccountChecks,
 ) -> None:
     """Turn off 2FA after the password (or, without one, a current code); codes are deleted."""
     user = await _user(user_id)
     if user.totp_enabled_at is None:
         raise DomainError(N_("La double authentification n'est pas activée."))
     if user.password_hash is not None:
-        await _check_password(user, password, passwords)
+        await _check_password(user, password, passwords, checks)
     else:
-        await _use_totp_code(user=user, code=code, keys=keys, clock=clock)
+        await _use_totp_code(user=user, code=code, keys=keys, clock=clock, checks=checks)
     async with User._meta.db.transaction():
         await User.update({User.totp_secret: None, User.totp_enabled_at: None}).where(
             User.id == user.id
@@ -266,13 +290,19 @@ async def disable_totp(
 
 
 async def regenerate_recovery_codes(
-    *, user_id: int, code: str, keys: DataKeys, clock: Clock, origin: Origin
+    *,
+    user_id: int,
+    code: str,
+    keys: DataKeys,
+    clock: Clock,
+    origin: Origin,
+    checks: AccountChecks,
 ) -> list[str]:
     """Replace every recovery code after a current app code; the new ones are shown once."""
     user = await _user(user_id)
     if user.totp_enabled_at is None:
         raise DomainError(N_("La double authentification n'est pas activée."))
-    await _use_totp_code(user=user, code=code, keys=keys, clock=clock)
+    await _use_totp_code(user=user, code=code, keys=keys, clock=clock, checks=checks)
     async with User._meta.db.transaction():
         codes = await _replace_recovery_codes(user_id=user.id, keys=keys, clock=clock)
     await _record(action="recovery_codes_regenerated", user=user, clock=clock, origin=origin)
