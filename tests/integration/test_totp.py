@@ -9,10 +9,12 @@ from datetime import timedelta
 import httpx
 import pyotp
 import pytest
+from redis.asyncio import Redis
 
 from app.accounts.rules import secret_hash
 from app.accounts.tables import AuditEvent, RecoveryCode, User
 from app.clock import Clock, FixedClock
+from app.settings import Settings
 from tests.factories import PASSWORD, link_in, log_in, make_creditor, post_form
 
 Client = httpx.AsyncClient
@@ -38,6 +40,15 @@ def recovery_codes_on(html: str) -> list[str]:
 
 def code_at(secret: str, clock: FixedClock) -> str:
     return str(pyotp.TOTP(secret).at(clock.now()))
+
+
+def code_of_another_secret(secret: str, clock: FixedClock) -> str:
+    """A current code of some other secret, different from every code `secret` accepts now."""
+    accepted = {pyotp.TOTP(secret).at(clock.now(), counter_offset=offset) for offset in (-1, 0, 1)}
+    while True:
+        code = code_at(pyotp.random_base32(), clock)
+        if code not in accepted:
+            return code
 
 
 async def enable_totp(client: Client, clock: FixedClock) -> tuple[str, list[str]]:
@@ -84,7 +95,6 @@ async def test_enabling_2fa_needs_a_current_code_and_the_password_then_shows_cod
     assert qr and b"<svg" in base64.b64decode(qr.group(1))
     secret = secret_on(page.text)
     assert len(secret) == 32
-    assert secret in pyotp.TOTP(secret).provisioning_uri(name=EMAIL)
     stored = await User.objects().get(User.id == user.id)
     assert stored is not None and stored.totp_secret is None, "pending secret stays in session"
     assert secret_on((await client.get("/account/2fa/setup")).text) == secret, "reload keeps it"
@@ -94,6 +104,13 @@ async def test_enabling_2fa_needs_a_current_code_and_the_password_then_shows_cod
     )
     assert wrong_code.status_code == 422
     assert "Ce code ne correspond pas" in wrong_code.text
+    foreign = await post_form(
+        client,
+        "/account/2fa/setup",
+        {"code": code_of_another_secret(secret, clock), "password": PASSWORD},
+    )
+    assert foreign.status_code == 422, "only the secret shown on the page is enrolled"
+    assert "Ce code ne correspond pas" in foreign.text
     wrong_password = await post_form(
         client,
         "/account/2fa/setup",
@@ -150,6 +167,22 @@ async def test_login_asks_for_the_code_before_opening_the_session(
     assert landed.status_code == 200 and landed.url.path == "/account"
     assert (await client.get("/app", follow_redirects=False)).status_code == 200
     assert (await actions_of(user)).count("login") == 2  # before setup, and now
+
+
+async def test_the_second_step_moves_the_pending_session_to_a_new_id(
+    client: Client, clock: FixedClock, settings: Settings, redis: Redis
+) -> None:
+    _, secret, _ = await make_totp_user(client, clock)
+    await log_in(client, EMAIL)
+    pending = client.cookies.get("session")
+    assert pending and await redis.exists(f"{settings.redis_prefix}:session:{pending}")
+
+    landed = await submit_code(client, code_at(secret, clock))
+
+    assert landed.url.path == "/app"
+    logged_in = client.cookies.get("session")
+    assert logged_in and logged_in != pending
+    assert not await redis.exists(f"{settings.redis_prefix}:session:{pending}")
 
 
 async def test_a_totp_code_is_accepted_only_once(client: Client, clock: FixedClock) -> None:
