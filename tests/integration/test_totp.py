@@ -357,11 +357,10 @@ async def test_sixth_wrong_code_from_one_ip_is_rate_limited(
 async def test_password_reset_does_not_bypass_the_second_factor(
     client: Client, clock: FixedClock, run_worker, outbox
 ) -> None:
-    address = "totp-reset@example.com"  # the SMTP outbox is shared by the whole run
-    _, secret, _ = await make_totp_user(client, clock, email=address)
-    await post_form(client, "/password/forgot", {"email": address})
+    _, secret, _ = await make_totp_user(client, clock)
+    await post_form(client, "/password/forgot", {"email": EMAIL})
     await run_worker()
-    [email] = outbox(address)
+    [email] = outbox(EMAIL)
     path = link_in(email.text, "/password/reset/")
     new_password = "a brand new passphrase"
     done = await post_form(
@@ -370,7 +369,7 @@ async def test_password_reset_does_not_bypass_the_second_factor(
     assert done.url.path == "/login"
     assert (await client.get("/app", follow_redirects=False)).status_code == 303
 
-    page = await log_in(client, address, new_password)
+    page = await log_in(client, EMAIL, new_password)
     assert page.url.path == "/login/2fa"
     assert (await client.get("/app", follow_redirects=False)).status_code == 303
     assert (await submit_code(client, code_at(secret, clock))).url.path == "/app"
