@@ -1,4 +1,4 @@
-"""Rate-limit keys behind Fly's proxy, and the email job's retries (lifetimes: test_lifetimes)."""
+"""Rate limits (per address, behind Fly's proxy, under concurrent attempts) and email retries."""
 
 from __future__ import annotations
 
