@@ -1,6 +1,7 @@
 """Shared fixtures: a database made for this run by the real migrations, real Redis, real SMTP.
 
-TEST_DATABASE=postgres|sqlite picks the engine (the Makefile runs the suite once with each).
+TEST_DATABASE=postgres|sqlite picks the engine (the Makefile runs the suite once with each);
+unset means sqlite, and any other value stops the run before the first test.
 REQUIRE_POSTGRES=1 makes a missing PostgreSQL a failure instead of a skip (CI sets it).
 """
 
@@ -33,6 +34,21 @@ from workers.main import worker_options
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+ENGINES = ("postgres", "sqlite")
+
+
+def chosen_engine() -> str:
+    """The engine TEST_DATABASE names; a typo must not quietly run the suite on SQLite."""
+    name = os.environ.get("TEST_DATABASE", "sqlite")
+    if name not in ENGINES:
+        raise pytest.UsageError(
+            f"TEST_DATABASE={name!r} is not an engine: use one of {', '.join(ENGINES)}"
+        )
+    return name
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    chosen_engine()
 
 
 async def _postgres_database(name: str) -> str:
@@ -55,7 +71,7 @@ async def _drop_postgres_database(name: str) -> None:
 
 @pytest.fixture(scope="session")
 def engine_name() -> str:
-    return os.environ.get("TEST_DATABASE", "sqlite")
+    return chosen_engine()
 
 
 @pytest.fixture(autouse=True)
@@ -210,8 +226,14 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def outbox(smtp_port: tuple[int, Path]) -> Any:
-    """Read what the SMTP server received: outbox() -> newest first."""
+    """Read what the SMTP server received since this test started: outbox() -> newest first.
+
+    The server lives as long as the run (one per xdist worker), so the directory is emptied
+    first: a test sees only the mail its own actions produced, whatever ran before it.
+    """
     _, directory = smtp_port
+    for path in directory.glob("*.eml"):
+        path.unlink()
 
     def read(to: str | None = None) -> list[OutboxMessage]:
         messages = read_outbox(directory)

@@ -98,6 +98,13 @@ async def _identity_from_session(request: Request[Any, Any, Any]) -> Identity | 
     )
     if now - authenticated_at > timedelta(hours=settings.session_absolute_hours):
         return None
+    # Idle timeout on the injected clock (the Redis key's TTL stays as a backstop): a session
+    # unused for session_idle_minutes is over; the last-seen instant moves at most once a minute.
+    seen_at = datetime.fromisoformat(str(session.get("seen_at", authenticated_at.isoformat())))
+    if now - seen_at > timedelta(minutes=settings.session_idle_minutes):
+        return None
+    if now - seen_at > timedelta(minutes=1):
+        session["seen_at"] = now.isoformat()
     user = await User.objects().get(User.id == user_id)
     if user is None or user.session_epoch != session.get("epoch"):
         return None
@@ -152,12 +159,14 @@ class IdentityMiddleware(ASGIMiddleware):
 
 def start_session(request: Request[Any, Any, Any], user: User, organisation_id: int | None) -> None:
     """Log the user in with a fresh session id (the old one is dropped)."""
+    now = clock_of(request).now().isoformat()
     request.set_session(
         {
             "uid": user.id,
             "epoch": user.session_epoch,
             "org": organisation_id,
-            "auth_at": clock_of(request).now().isoformat(),
+            "auth_at": now,
+            "seen_at": now,
         }
     )
     rotate_session_id(request)

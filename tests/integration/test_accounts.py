@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import httpx
 from litestar import Litestar
+from redis.asyncio import Redis
 
 from app.accounts.tables import AuditEvent, Membership, Organisation, Role, User
+from app.settings import Settings
 from tests.conftest import make_client
 from tests.factories import PASSWORD, link_in, log_in, make_creditor, make_user, post_form
 
@@ -95,14 +97,28 @@ async def test_common_password_is_refused(client: Client) -> None:
     assert await User.count() == 0
 
 
-async def test_login_logout_and_session_rotation(client: Client) -> None:
+async def anonymous_session(client: Client) -> str:
+    """Give an anonymous visitor a server-side session (a flash waiting to be shown); its id."""
+    response = await client.get("/login/2fa", follow_redirects=False)  # nothing pending
+    assert response.status_code == 303
+    session_id = client.cookies.get("session")
+    assert session_id, "the flash is kept in a session"
+    return session_id
+
+
+async def test_login_logout_and_session_rotation(
+    client: Client, settings: Settings, redis: Redis
+) -> None:
     user, org = await make_creditor(email="owner@example.com")
-    await client.get("/login")
-    before = client.cookies.get("session")
+    before = await anonymous_session(client)
+    assert await redis.exists(f"{settings.redis_prefix}:session:{before}")
     page = await log_in(client, "owner@example.com")
     assert org.name in page.text
     after = client.cookies.get("session")
     assert after and after != before, "login issues a new session id"
+    assert not await redis.exists(f"{settings.redis_prefix}:session:{before}"), (
+        "the pre-login session is gone from the store, so a planted id is worth nothing"
+    )
     assert (await client.get("/app", follow_redirects=False)).status_code == 200
 
     events = await AuditEvent.select().where(AuditEvent.action == "login")
@@ -112,6 +128,18 @@ async def test_login_logout_and_session_rotation(client: Client) -> None:
     response = await client.get("/app", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login?next=/app")
+
+
+async def test_a_session_id_planted_before_login_does_not_log_the_attacker_in(
+    app: Litestar, client: Client
+) -> None:
+    await make_creditor(email="owner@example.com")
+    planted = await anonymous_session(client)
+    await log_in(client, "owner@example.com")
+    async with make_client(app) as attacker:
+        attacker.cookies.set("session", planted, domain="testserver.local")
+        response = await attacker.get("/app", follow_redirects=False)
+    assert response.status_code == 303, "the id known before login must not become the user's"
 
 
 async def test_wrong_password_and_unknown_email_get_the_same_answer(client: Client) -> None:

@@ -168,17 +168,22 @@ async def test_expired_revoked_and_used_invitation_links_answer_400(
 
 
 async def test_inviting_again_replaces_the_pending_invitation(
-    client: Client, run_worker, outbox
+    app: Litestar, client: Client, run_worker, outbox
 ) -> None:
-    await make_creditor(email="owner-e@example.com")
+    _, org = await make_creditor(email="owner-e@example.com")
     await log_in(client, "owner-e@example.com")
     await invite(client, "again@example.com")
     first = await emailed_link(run_worker, outbox, "again@example.com")
     await invite(client, "again@example.com", "admin")
     second = await emailed_link(run_worker, outbox, "again@example.com")
     assert first != second
-    assert (await client.get(first)).status_code == 400
-    assert (await client.get(second)).status_code != 400
+    async with make_client(app) as invitee:
+        old = await invitee.get(first)
+        assert old.status_code == 400 and INVALID_LINK in old.text
+        new = await invitee.get(second)
+        assert new.status_code == 200
+        assert org.name in new.text and "Créez votre compte" in new.text
+        assert "avec le rôle « administrateur »" in new.text, "the newest role is offered"
     rows = await Invitation.select(Invitation.role, Invitation.revoked_at).where(
         Invitation.email == "again@example.com"
     )

@@ -15,7 +15,6 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from litestar import Litestar
-from litestar.exceptions import NoRouteMatchFoundException
 
 from app.accounts.oidc import clear_cache
 from app.accounts.tables import AuditEvent, ExternalIdentity, Membership, Organisation, Role, User
@@ -96,7 +95,7 @@ async def is_logged_in(client: Client) -> bool:
 
 
 async def test_a_newcomer_signs_up_through_the_provider_and_lands_on_the_dashboard(
-    client: Client,
+    client: Client, sandbox_issuer: str
 ) -> None:
     callback = await callback_from_provider(client, "claire@example.com")
     form_page = await client.get(callback)
@@ -123,7 +122,7 @@ async def test_a_newcomer_signs_up_through_the_provider_and_lands_on_the_dashboa
     assert (link.provider, link.subject, link.issuer) == (
         "sandbox",
         "sandbox-claire",
-        link.issuer,
+        sandbox_issuer,
     )
     signup = await AuditEvent.objects().get(AuditEvent.action == "signup")
     assert signup is not None and signup.target == "oidc:sandbox"
@@ -304,10 +303,7 @@ async def test_an_offsite_destination_after_a_provider_login_falls_back_to_the_d
 async def test_a_user_with_two_factor_authentication_is_sent_to_the_second_step(
     app: Litestar, client: Client
 ) -> None:
-    try:
-        second_step = app.route_reverse("accounts.login_totp")
-    except NoRouteMatchFoundException:
-        pytest.skip("the second login step (accounts.login_totp) is not routed yet")
+    second_step = app.route_reverse("accounts.login_totp")  # a renamed route fails here
     user, _ = await make_creditor(email="paul@example.com")
     await User.update(
         {

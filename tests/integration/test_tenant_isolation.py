@@ -1,16 +1,24 @@
-"""Tenant isolation: a user of organisation A never reaches organisation B's objects by id.
+"""Tenant isolation: a user of organisation A never reaches nor sees organisation B's data.
 
-Every route that takes an object id is listed in ID_ROUTES. For each one, the owner of A (the
-most privileged user A has) sends B's ids, as a full-page form and as an htmx request: the answer
-is 404, exactly as for an id that does not exist, and B's data is unchanged. The same route with
-A's own ids must work, which proves the 404 comes from the scoping and not from a wrong URL.
+Reaching, by id: every route that takes an object id is listed in ID_ROUTES. For each one, the
+owner of A (the most privileged user A has) sends B's ids, as a full-page form and as an htmx
+request: the answer is 404, exactly as for an id that does not exist, and B's data is unchanged.
+The same route with A's own ids must work, which proves the 404 comes from the scoping and not
+from a wrong URL. Adding a route whose path carries an id? Add it to ID_ROUTES (and, for a new
+kind of object, a builder to OBJECT_BUILDERS); test_every_id_bearing_route_is_listed fails
+until you do.
 
-Adding a route whose path carries an id? Add it to ID_ROUTES (and, for a new kind of object, a
-builder to OBJECT_BUILDERS); test_every_id_bearing_route_is_listed fails until you do.
+Seeing, on lists: organisation B is seeded with a marker in every text it owns (its name,
+SIREN and VAT number, its members' names and addresses, its invitations, its audit events),
+then A's owner opens every GET route of the application, walked from the route table, as a
+full page and as an htmx request, and no marker of B may appear. A route with path parameters
+gets A's own values from PAGE_PARAMETERS or is skipped in SKIPPED_PAGES with a reason;
+test_every_get_route_is_visited_or_skipped_with_a_reason fails for a route that is neither.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,8 +29,18 @@ import pytest
 from litestar import Litestar
 
 from app.accounts import rules
-from app.accounts.tables import AuditEvent, Invitation, Membership, Organisation, Role, User
-from tests.factories import log_in, make_creditor, post_form
+from app.accounts.service.auth import issue_token
+from app.accounts.tables import (
+    AuditEvent,
+    Invitation,
+    Membership,
+    Organisation,
+    Role,
+    TokenPurpose,
+    User,
+)
+from app.clock import SystemClock
+from tests.factories import log_in, make_creditor, make_organisation, post_form
 
 Client = httpx.AsyncClient
 HTMX = {"HX-Request": "true", "HX-Target": "members-table"}
@@ -141,8 +159,6 @@ async def test_user_of_one_organisation_gets_404_for_another_organisations_ids(
     htmx = await _send(app, client, route, ids_b, headers=HTMX)
     assert htmx.status_code == 404, htmx.text[:300]
     assert await _state_of(org_b) == before, "B's data must not change"
-    page = await client.get("/app/members")
-    assert page.status_code == 200 and org_a.name in page.text and org_b.name not in page.text
 
     ids_a = await _objects_of(org_a, route)
     own = await _send(app, client, route, ids_a)
@@ -174,3 +190,147 @@ async def test_every_id_bearing_route_is_listed(app: Litestar) -> None:
     }
     missing = id_routes - listed
     assert not missing, f"add these routes to ID_ROUTES in {__name__}: {sorted(missing)}"
+
+
+# --- what every page lists ----------------------------------------------------------------
+
+B_MARKER = "bmark"  # in every text organisation B owns, so any leak of B shows it
+B_IP = "198.51.100.77"
+SKIPPED_PAGES: dict[str, str] = {
+    "/static/": "files shipped with the application: no organisation data",
+    "/healthz": "JSON health report of the database, Redis and worker: no organisation data",
+    "/dev/": "development mail viewer, never mounted in production: it shows every message",
+    "/auth/{provider:str}/": "hands over to and back from the identity provider (test_oidc_login)",
+}
+_PARAMETER = re.compile(r"\{(\w+):[^}]+\}")
+
+
+@dataclass(frozen=True)
+class SeededA:
+    """Organisation A seen by its owner, with A's own values for the pages' path parameters."""
+
+    organisation: Organisation
+    owner_email: str
+    page_parameters: dict[str, dict[str, str]]
+
+
+async def _event(org: Organisation | None, actor: str, action: str, target: str, ip: str) -> None:
+    await AuditEvent(
+        organisation=org.id if org else None,
+        actor_email=actor,
+        action=action,
+        target=target,
+        ip=ip,
+        is_success=action != "login_failed",
+        created_at=AT,
+    ).save()
+
+
+async def _invitation(org: Organisation, email: str, invited_by: User) -> str:
+    """A pending invitation to `org`; returns the secret of its link."""
+    secret = rules.new_secret()
+    await Invitation(
+        organisation=org.id,
+        email=email,
+        role=Role.ADMIN,
+        token_hash=rules.secret_hash(secret),
+        invited_by=invited_by.id,
+        expires_at=datetime(2100, 1, 1, tzinfo=UTC),
+        created_at=AT,
+    ).save()
+    return secret
+
+
+async def _seed_organisation_b() -> Organisation:
+    org = await make_organisation(name="Bmark Holding")
+    owner, _ = await make_creditor(
+        email="owner@bmark.example", full_name="Bmark Owner", organisation=org
+    )
+    for role in (Role.ADMIN, Role.MEMBER):
+        await make_creditor(
+            email=f"{role}@bmark.example", full_name=f"Bmark {role}", role=role, organisation=org
+        )
+    await _invitation(org, "invitee@bmark.example", owner)
+    await _event(org, "auditor@bmark.example", "member_invited", "target-bmark", B_IP)
+    await _event(None, "owner@bmark.example", "login_failed", "", B_IP)
+    return org
+
+
+async def _seed_organisation_a() -> SeededA:
+    owner, org = await make_creditor(email="owner@amark.example", full_name="Amark Owner")
+    await make_creditor(
+        email="admin@amark.example", full_name="Amark Admin", role=Role.ADMIN, organisation=org
+    )
+    await _invitation(org, "invitee@amark.example", owner)
+    await _event(org, "owner@amark.example", "member_invited", "target-amark", "192.0.2.1")
+    clock = SystemClock()
+    verify = await issue_token(user_id=owner.id, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock)
+    reset = await issue_token(user_id=owner.id, purpose=TokenPurpose.RESET_PASSWORD, clock=clock)
+    own_invitation = await _invitation(org, owner.email, owner)  # opened by its invitee: 200
+    return SeededA(
+        organisation=org,
+        owner_email=owner.email,
+        page_parameters={
+            "/verify/{token:str}": {"token": verify},
+            "/password/reset/{token:str}": {"token": reset},
+            "/invitations/{token:str}": {"token": own_invitation},
+        },
+    )
+
+
+def _markers_of(org: Organisation) -> list[str]:
+    return [B_MARKER, B_IP, org.siren, org.vat_number]
+
+
+def _get_routes(app: Litestar) -> list[str]:
+    return [route.path for route in app.routes if "GET" in getattr(route, "methods", ())]
+
+
+def _skip_reason(path: str) -> str | None:
+    return next((why for prefix, why in SKIPPED_PAGES.items() if path.startswith(prefix)), None)
+
+
+def _url(path: str, parameters: dict[str, dict[str, str]]) -> str | None:
+    """The route's URL with A's own values, or None when the route has no entry for them."""
+    names = _PARAMETER.findall(path)
+    values = parameters.get(path, {})
+    if set(names) - set(values):
+        return None
+    return _PARAMETER.sub(lambda match: values[match.group(1)], path)
+
+
+async def test_no_page_shows_another_organisations_data(app: Litestar, client: Client) -> None:
+    b_markers = _markers_of(await _seed_organisation_b())
+    seeded = await _seed_organisation_a()
+    await log_in(client, seeded.owner_email)
+    pages: dict[str, str] = {}
+    for path in _get_routes(app):
+        url = _url(path, seeded.page_parameters)
+        if _skip_reason(path) or url is None:
+            continue  # test_every_get_route_is_visited_or_skipped_with_a_reason fails on None
+        for kind, headers in (("page", {}), ("htmx", {"HX-Request": "true"})):
+            response = await client.get(url, headers=headers)
+            assert response.status_code == 200, f"{kind} {url}: {response.status_code}"
+            text = response.text.lower()
+            leaked = [marker for marker in b_markers if marker.lower() in text]
+            assert not leaked, f"{kind} {url} shows organisation B's {leaked}"
+            pages[f"{kind} {path}"] = text
+
+    for kind in ("page", "htmx"):  # the lists were really there, with A's own rows
+        members = pages[f"{kind} /app/members"]
+        assert "amark admin" in members and "invitee@amark.example" in members
+    assert "<html" not in pages["htmx /app/members"], "htmx got the members table partial"
+    assert "target-amark" in pages["page /app/audit"]
+    assert seeded.organisation.name.lower() in pages["page /app"]
+
+
+async def test_every_get_route_is_visited_or_skipped_with_a_reason(app: Litestar) -> None:
+    parameters = (await _seed_organisation_a()).page_parameters
+    routes = _get_routes(app)
+    neither = [path for path in routes if not _skip_reason(path) and _url(path, parameters) is None]
+    assert not neither, (
+        "give these GET routes A's own values in _seed_organisation_a, "
+        f"or a reason in SKIPPED_PAGES: {neither}"
+    )
+    stale = [prefix for prefix in SKIPPED_PAGES if not any(p.startswith(prefix) for p in routes)]
+    assert not stale, f"SKIPPED_PAGES names routes that no longer exist: {stale}"

@@ -10,11 +10,13 @@ import httpx
 import pyotp
 import pytest
 from litestar import Litestar
+from redis.asyncio import Redis
 
 from app.accounts.rules import secret_hash
 from app.accounts.service.totp import RECOVERY_PURPOSE, TOTP_PURPOSE
 from app.accounts.tables import AuditEvent, RecoveryCode, User
 from app.clock import Clock, FixedClock
+from app.settings import Settings
 from tests.factories import PASSWORD, link_in, log_in, make_creditor, post_form
 
 Client = httpx.AsyncClient
@@ -40,6 +42,15 @@ def recovery_codes_on(html: str) -> list[str]:
 
 def code_at(secret: str, clock: FixedClock) -> str:
     return str(pyotp.TOTP(secret).at(clock.now()))
+
+
+def code_of_another_secret(secret: str, clock: FixedClock) -> str:
+    """A current code of some other secret, different from every code `secret` accepts now."""
+    accepted = {pyotp.TOTP(secret).at(clock.now(), counter_offset=offset) for offset in (-1, 0, 1)}
+    while True:
+        code = code_at(pyotp.random_base32(), clock)
+        if code not in accepted:
+            return code
 
 
 async def enable_totp(client: Client, clock: FixedClock) -> tuple[str, list[str]]:
@@ -86,7 +97,6 @@ async def test_enabling_2fa_needs_a_current_code_and_the_password_then_shows_cod
     assert qr and b"<svg" in base64.b64decode(qr.group(1))
     secret = secret_on(page.text)
     assert len(secret) == 32
-    assert secret in pyotp.TOTP(secret).provisioning_uri(name=EMAIL)
     stored = await User.objects().get(User.id == user.id)
     assert stored is not None and stored.totp_secret is None, "pending secret stays in session"
     assert secret_on((await client.get("/account/2fa/setup")).text) == secret, "reload keeps it"
@@ -96,6 +106,13 @@ async def test_enabling_2fa_needs_a_current_code_and_the_password_then_shows_cod
     )
     assert wrong_code.status_code == 422
     assert "Ce code ne correspond pas" in wrong_code.text
+    foreign = await post_form(
+        client,
+        "/account/2fa/setup",
+        {"code": code_of_another_secret(secret, clock), "password": PASSWORD},
+    )
+    assert foreign.status_code == 422, "only the secret shown on the page is enrolled"
+    assert "Ce code ne correspond pas" in foreign.text
     wrong_password = await post_form(
         client,
         "/account/2fa/setup",
@@ -157,6 +174,22 @@ async def test_login_asks_for_the_code_before_opening_the_session(
     assert landed.status_code == 200 and landed.url.path == "/account"
     assert (await client.get("/app", follow_redirects=False)).status_code == 200
     assert (await actions_of(user)).count("login") == 2  # before setup, and now
+
+
+async def test_the_second_step_moves_the_pending_session_to_a_new_id(
+    client: Client, clock: FixedClock, settings: Settings, redis: Redis
+) -> None:
+    _, secret, _ = await make_totp_user(client, clock)
+    await log_in(client, EMAIL)
+    pending = client.cookies.get("session")
+    assert pending and await redis.exists(f"{settings.redis_prefix}:session:{pending}")
+
+    landed = await submit_code(client, code_at(secret, clock))
+
+    assert landed.url.path == "/app"
+    logged_in = client.cookies.get("session")
+    assert logged_in and logged_in != pending
+    assert not await redis.exists(f"{settings.redis_prefix}:session:{pending}")
 
 
 async def test_a_totp_code_is_accepted_only_once(client: Client, clock: FixedClock) -> None:
@@ -331,11 +364,10 @@ async def test_sixth_wrong_code_from_one_ip_is_rate_limited(
 async def test_password_reset_does_not_bypass_the_second_factor(
     client: Client, clock: FixedClock, run_worker, outbox
 ) -> None:
-    address = "totp-reset@example.com"  # the SMTP outbox is shared by the whole run
-    _, secret, _ = await make_totp_user(client, clock, email=address)
-    await post_form(client, "/password/forgot", {"email": address})
+    _, secret, _ = await make_totp_user(client, clock)
+    await post_form(client, "/password/forgot", {"email": EMAIL})
     await run_worker()
-    [email] = outbox(address)
+    [email] = outbox(EMAIL)
     path = link_in(email.text, "/password/reset/")
     new_password = "a brand new passphrase"
     done = await post_form(
@@ -344,7 +376,7 @@ async def test_password_reset_does_not_bypass_the_second_factor(
     assert done.url.path == "/login"
     assert (await client.get("/app", follow_redirects=False)).status_code == 303
 
-    page = await log_in(client, address, new_password)
+    page = await log_in(client, EMAIL, new_password)
     assert page.url.path == "/login/2fa"
     assert (await client.get("/app", follow_redirects=False)).status_code == 303
     assert (await submit_code(client, code_at(secret, clock))).url.path == "/app"
