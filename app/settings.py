@@ -64,6 +64,7 @@ class Settings:
     session_absolute_hours: int = 12
     login_rate_limit: int = 5  # attempts per IP and per rate_limit_window_seconds
     rate_limit_window_seconds: int = 300
+    oidc_rate_limit: int = 30  # provider logins started, and answered, per IP and window
     account_attempt_limit: int = 5  # wrong codes or current passwords per account and lockout
     account_lockout_minutes: int = 15
     emails_per_address_per_hour: int = 5

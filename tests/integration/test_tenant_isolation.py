@@ -21,7 +21,15 @@ import pytest
 from litestar import Litestar
 
 from app.accounts import rules
-from app.accounts.tables import AuditEvent, Invitation, Membership, Organisation, Role, User
+from app.accounts.tables import (
+    AuditEvent,
+    ExternalIdentity,
+    Invitation,
+    Membership,
+    Organisation,
+    Role,
+    User,
+)
 from tests.factories import log_in, make_creditor, post_form
 
 Client = httpx.AsyncClient
@@ -55,11 +63,32 @@ async def _organisation(org: Organisation) -> int:
     return int(org.id)
 
 
+async def _owners_identity_of(org: Organisation) -> int:
+    """A sign-in provider linked to the organisation's first owner (the user who logs in)."""
+    owner = (
+        await Membership.select(Membership.user)
+        .where((Membership.organisation == org.id) & (Membership.role == Role.OWNER))
+        .order_by(Membership.id)
+        .first()
+    )
+    assert owner is not None
+    identity = ExternalIdentity(
+        user=owner["user"],
+        provider="sandbox",
+        issuer="https://sandbox.example.test",
+        subject=f"subject-{org.id}-{rules.new_secret()[:6]}",
+        created_at=AT,
+    )
+    await identity.save()
+    return int(identity.id)
+
+
 # Kind of object -> how to create one inside a given organisation (returns its id).
 OBJECT_BUILDERS: dict[str, Callable[[Organisation], Awaitable[int]]] = {
     "membership": _member_of,
     "invitation": _pending_invitation_of,
     "organisation": _organisation,
+    "external_identity": _owners_identity_of,
 }
 
 
@@ -81,6 +110,12 @@ ID_ROUTES: list[IdRoute] = [
     ),
     IdRoute("accounts.revoke_invitation", path_ids={"invitation_id": "invitation"}),
     IdRoute("accounts.switch_organisation", form_ids={"organisation_id": "organisation"}),
+    IdRoute(
+        "accounts.provider_unlink",
+        path_ids={"identity_id": "external_identity"},
+        method="GET",
+    ),
+    IdRoute("accounts.provider_unlink_submit", path_ids={"identity_id": "external_identity"}),
 ]
 
 
@@ -116,6 +151,13 @@ async def _state_of(org: Organisation) -> dict[str, Any]:
         .where(Invitation.organisation == org.id)
         .order_by(Invitation.id),
         "events": await AuditEvent.count().where(AuditEvent.organisation == org.id),
+        "identities": await ExternalIdentity.select()
+        .where(
+            ExternalIdentity.user.is_in(
+                Membership.select(Membership.user).where(Membership.organisation == org.id)
+            )
+        )
+        .order_by(ExternalIdentity.id),
         "users": await User.select(User.id, User.last_organisation_id, User.session_epoch)
         .where(
             User.id.is_in(
