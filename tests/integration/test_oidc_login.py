@@ -66,6 +66,16 @@ async def app(
         yield application
 
 
+def pending_cookie_of(response: httpx.Response, name: str) -> str:
+    """The Set-Cookie header of the pending login (the CSRF cookie has its own header)."""
+    [cookie] = [
+        value
+        for header, value in response.headers.multi_items()
+        if header == "set-cookie" and value.startswith(f"{name}=")
+    ]
+    return cookie
+
+
 async def failure_reasons() -> list[str]:
     rows = await AuditEvent.select(AuditEvent.target).where(AuditEvent.action == "login_failed")
     return [row["target"] for row in rows]
@@ -304,11 +314,7 @@ async def test_starting_provider_logins_without_cookies_stores_nothing_on_the_se
             assert start.headers["location"].startswith(
                 str(app.state.oidc_providers["sandbox"].discovery_url).split("/.well-known")[0]
             )
-            cookie = next(
-                value
-                for name, value in start.headers.multi_items()
-                if name == "set-cookie" and value.startswith(f"{PENDING_COOKIE}=")
-            )
+            cookie = pending_cookie_of(start, PENDING_COOKIE)
             attributes = {part.strip().lower() for part in cookie.split(";")}
             assert {"httponly", "samesite=lax", "path=/", "max-age=600"} <= attributes
             state = dict(parse_qsl(urlsplit(start.headers["location"]).query))["state"]
@@ -328,8 +334,7 @@ async def test_over_https_the_pending_login_cookie_is_secure_and_host_only(
     ):
         start = await visitor.get("/auth/sandbox/start", follow_redirects=False)
 
-    cookie = start.headers["set-cookie"]
-    assert cookie.startswith("__Host-oidc-pending=")
+    cookie = pending_cookie_of(start, "__Host-oidc-pending")
     attributes = {part.strip().lower() for part in cookie.split(";")}
     assert {"secure", "httponly", "samesite=lax", "path=/"} <= attributes
 
