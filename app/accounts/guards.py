@@ -205,6 +205,9 @@ async def finish_login(
     that is after the second factor: it waits with the pending login meanwhile.
     """
     destination = safe_next(next_url, request.app.route_reverse("accounts.dashboard"))
+    session = request.scope.get("session")
+    if isinstance(session, dict):
+        session.pop(PENDING_LINK_KEY, None)  # a link of an abandoned login is not carried over
     if user.totp_enabled_at is not None:
         now = clock_of(request).now()
         pending: dict[str, Any] = {
@@ -289,7 +292,7 @@ async def save_provider_link(
         ip=client_ip(request),
         user_agent=request.headers.get("user-agent", ""),
     )
-    if change.is_new:
+    if change.changed:
         await send_provider_notice(request, change, linked=True)
     return change
 

@@ -122,7 +122,7 @@ def _forget_pending(request: Req, response: Response[Any]) -> None:
         )
 
 
-async def _to_provider(request: Req, url: str, pending: service.PendingProviderLogin) -> Redirect:
+def _to_provider(request: Req, url: str, pending: service.PendingProviderLogin) -> Redirect:
     response = Redirect(path=url, status_code=303)
     _keep_pending(request, response, pending)
     return response
@@ -148,7 +148,7 @@ async def start_oidc_login(
         )
     except DomainError as error:
         return _failure(request, chosen.name, error)
-    return await _to_provider(request, url, pending)
+    return _to_provider(request, url, pending)
 
 
 @get("/auth/{provider:str}/callback", name="accounts.oidc_callback")
@@ -217,7 +217,7 @@ async def _link_from_account(
         user_agent=_user_agent(request),
     )
     locale = request.state.locale
-    if change.is_new:
+    if change.changed:
         await send_provider_notice(request, change, linked=True)
         message = N_("%(provider)s est maintenant relié à votre compte.")
         flash(request, gettext(locale, message, provider=provider.label), "success")
@@ -400,7 +400,7 @@ async def start_provider_link(request: Req, provider: FromPath[str]) -> Response
         errors = {error.field or "form": error.message}
         return await _provider_link_page(request, chosen, Form({}, errors), status_code=422)
     await refund_attempt(request, "oidc_link_password")
-    return await _to_provider(request, url, pending)
+    return _to_provider(request, url, pending)
 
 
 async def _linked_provider(request: Req, identity_id: int) -> queries.LinkedProvider:

@@ -231,7 +231,7 @@ class LinkChange:
     email: str
     locale: str
     provider: str
-    is_new: bool = True
+    changed: bool = True  # False when the identity was already linked to this account
 
 
 async def start_provider_login(
@@ -459,7 +459,7 @@ async def link_identity(
 ) -> LinkChange:
     """Attach a provider identity to an account; refused when another account holds it.
 
-    Linking an identity the account already holds changes nothing (`is_new` is false).
+    Linking an identity the account already holds changes nothing (`changed` is false).
     """
     user = await _user(user_id)
     holder = await _identity_holder(issuer, subject)
@@ -482,8 +482,8 @@ async def link_identity(
             "linked_elsewhere", clock=clock, ip=ip, user_agent=user_agent, email=user.email
         )
         raise Conflict(LINKED_ELSEWHERE)
-    change = LinkChange(user.id, user.email, user.locale, provider, is_new=holder is None)
-    if change.is_new:
+    change = LinkChange(user.id, user.email, user.locale, provider, changed=holder is None)
+    if change.changed:
         await record_event(
             action="oidc_linked",
             clock=clock,
