@@ -18,6 +18,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.accounts import queries, rules
 from app.accounts.service import oidc as oidc_service
+from app.accounts.service import providers as providers_service
 from app.accounts.service.audit import record_event
 from app.accounts.tables import Membership, User
 from app.clock import Clock
@@ -279,9 +280,9 @@ async def save_provider_link(
     link: oidc_service.ProviderLink,
     *,
     organisation_id: int | None,
-) -> oidc_service.LinkChange:
+) -> providers_service.LinkChange:
     """Link a proven identity to its account and tell the account's owner by email."""
-    change = await oidc_service.link_identity(
+    change = await providers_service.link_identity(
         user_id=link.user_id,
         provider=link.provider,
         issuer=link.issuer,
@@ -298,7 +299,7 @@ async def save_provider_link(
 
 
 async def send_provider_notice(
-    request: Request[Any, Any, Any], change: oidc_service.LinkChange, *, linked: bool
+    request: Request[Any, Any, Any], change: providers_service.LinkChange, *, linked: bool
 ) -> None:
     """The email that tells an account's owner a provider was linked to it or removed."""
     await queue_email(

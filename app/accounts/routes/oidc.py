@@ -29,6 +29,7 @@ from app.accounts.guards import (
 )
 from app.accounts.oidc import OidcProvider
 from app.accounts.service import oidc as service
+from app.accounts.service import providers as linking
 from app.errors import N_, DomainError, NotFound
 from app.forms import Form
 from app.i18n import gettext
@@ -205,7 +206,7 @@ async def _link_from_account(
     params: dict[str, str],
 ) -> Response[Any]:
     identity = getattr(request.state, "identity", None)
-    change = await service.link_from_account(
+    change = await linking.link_from_account(
         provider=provider,
         pending=pending,
         params=params,
@@ -222,7 +223,7 @@ async def _link_from_account(
         message = N_("%(provider)s est maintenant relié à votre compte.")
         flash(request, gettext(locale, message, provider=provider.label), "success")
     else:
-        flash(request, gettext(locale, service.ALREADY_LINKED, provider=provider.label), "info")
+        flash(request, gettext(locale, linking.ALREADY_LINKED, provider=provider.label), "info")
     return redirect_to(request, "accounts.settings")
 
 
@@ -330,7 +331,7 @@ async def link_with_password(request: Req) -> Response[Any]:
         return _link_expired(request)
     form = parse_password_check(await form_data(request))
     try:
-        user = await service.prove_link_with_password(
+        user = await linking.prove_link_with_password(
             link=link,
             password=form.values["password"],
             passwords=passwords_of(request),
@@ -356,7 +357,7 @@ async def _provider_link_page(
     request: Req, provider: OidcProvider, form: Form, status_code: int = 200
 ) -> Template:
     identity = identity_of(request)
-    recent = service.is_recent_login(authenticated_at(request), now=clock_of(request).now())
+    recent = linking.is_recent_login(authenticated_at(request), now=clock_of(request).now())
     return render(
         request,
         "accounts/provider_link.html",
@@ -385,7 +386,7 @@ async def start_provider_link(request: Req, provider: FromPath[str]) -> Response
     await count_attempt(request, "oidc_link_password", settings_of(request).login_rate_limit)
     form = parse_password_check(await form_data(request))
     try:
-        url, pending = await service.start_provider_link(
+        url, pending = await linking.start_provider_link(
             provider=chosen,
             redirect_uri=absolute_url(request, "accounts.oidc_callback", provider=chosen.name),
             user_id=identity_of(request).user_id,
@@ -409,7 +410,7 @@ async def _linked_provider(request: Req, identity_id: int) -> queries.LinkedProv
     for linked in sign_in.linked:
         if linked.identity_id == identity_id:
             return linked
-    raise NotFound(service.IDENTITY_NOT_FOUND)
+    raise NotFound(linking.IDENTITY_NOT_FOUND)
 
 
 @get(
@@ -430,7 +431,7 @@ async def confirm_provider_unlink(request: Req, identity_id: FromPath[int]) -> T
 async def unlink_provider(request: Req, identity_id: FromPath[int]) -> Response[Any]:
     identity = identity_of(request)
     try:
-        change = await service.unlink_identity(
+        change = await linking.unlink_identity(
             user_id=identity.user_id,
             identity_id=identity_id,
             clock=clock_of(request),

@@ -1,11 +1,11 @@
-"""Log in, sign up, and link or unlink accounts through an OpenID Connect provider.
+"""Log in and sign up through an OpenID Connect provider.
 
 An identity is known by its `(issuer, subject)`. A login whose identity is not linked yet never
 links it by itself: when an account already uses the address, the visitor must give that
 account's password (and pass its second factor) first; the identity waits in the session as a
-`ProviderLink` meanwhile. Accounts without a password link providers from their account page
-only. A newcomer gets no account until they name their company; until then the verified
-identity waits in the session as a `PendingSignup`.
+`ProviderLink` meanwhile (see app.accounts.service.providers). Accounts without a password link
+providers from their account page only. A newcomer gets no account until they name their
+company; until then the verified identity waits in the session as a `PendingSignup`.
 
 Until the provider answers, nothing is stored on the server: the pending login travels in an
 encrypted cookie (`seal_pending_login`), and its state can be used once (`SingleUse`).
@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from app import limits
-from app.accounts import rules
 from app.accounts.oidc import (
     OidcError,
     OidcIdentity,
@@ -38,10 +37,10 @@ from app.accounts.service.auth import (
 )
 from app.accounts.tables import ExternalIdentity, User
 from app.clock import Clock
-from app.db import is_unique_violation, unique_violation_as
-from app.errors import N_, Conflict, DomainError, NotFound, Text
+from app.db import unique_violation_as
+from app.errors import N_, DomainError
 from app.once import SingleUse
-from app.security import DataKeys, Passwords, UnreadableSecret
+from app.security import DataKeys, UnreadableSecret
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +48,6 @@ PENDING_LOGIN_TTL = timedelta(minutes=10)
 PENDING_LOGIN_PURPOSE = "oidc-pending"
 PENDING_SIGNUP_TTL = timedelta(minutes=30)
 PENDING_LINK_TTL = timedelta(minutes=10)
-RECENT_LOGIN = timedelta(minutes=15)
 USED_STATE = "oidc-state"
 
 LOGIN_FAILED = N_("La connexion avec %(provider)s a échoué. Réessayez.")
@@ -69,22 +67,6 @@ LOG_IN_AS_USUAL = N_(
     "Un compte Ponctuel utilise déjà cette adresse et se connecte avec un autre fournisseur. "
     "Connectez-vous comme d'habitude, puis reliez %(provider)s depuis « Mon compte »."
 )
-LINK_EXPIRED = N_("La liaison avec %(provider)s a expiré. Recommencez depuis « Mon compte ».")
-LINKED_ELSEWHERE = N_(
-    "Cette identité est déjà reliée à un autre compte Ponctuel : elle ne peut pas être reliée "
-    "au vôtre."
-)
-ALREADY_LINKED = N_("%(provider)s est déjà relié à votre compte.")
-WRONG_PASSWORD = N_("Le mot de passe est incorrect.")
-LOG_IN_AGAIN = N_(
-    "Pour relier un fournisseur, reconnectez-vous d'abord : votre dernière connexion date de "
-    "plus de 15 minutes."
-)
-LAST_SIGN_IN_METHOD = N_(
-    "C'est votre seul moyen de vous connecter : reliez un autre fournisseur ou choisissez un "
-    "mot de passe avant de dissocier celui-ci."
-)
-IDENTITY_NOT_FOUND = N_("Ce fournisseur n'est pas relié à votre compte.")
 
 
 class Intent(StrEnum):
@@ -223,17 +205,6 @@ class ProviderLogin:
     link: ProviderLink | None = None
 
 
-@dataclass(frozen=True)
-class LinkChange:
-    """A provider linked to or removed from an account: whom to tell, in which language."""
-
-    user_id: int
-    email: str
-    locale: str
-    provider: str
-    changed: bool = True  # False when the identity was already linked to this account
-
-
 async def start_provider_login(
     *,
     provider: OidcProvider,
@@ -252,7 +223,7 @@ async def start_provider_login(
         )
     except OidcError as error:
         logger.warning("OIDC login with %s cannot start: %r", provider.name, str(error)[:300])
-        await _record_failure(error.reason, clock=clock, ip=ip, user_agent=user_agent)
+        await record_failure(error.reason, clock=clock, ip=ip, user_agent=user_agent)
         raise DomainError(LOGIN_FAILED) from error
     pending = PendingProviderLogin(
         provider=login["provider"],
@@ -266,49 +237,6 @@ async def start_provider_login(
         started_at=clock.now().isoformat(),
     )
     return url, pending
-
-
-def is_recent_login(authenticated_at: datetime, *, now: datetime) -> bool:
-    """Whether a session's login is recent enough to link a provider without a password."""
-    return rules.is_recent_login(authenticated_at, now=now, within=RECENT_LOGIN)
-
-
-async def start_provider_link(
-    *,
-    provider: OidcProvider,
-    redirect_uri: str,
-    user_id: int,
-    password: str,
-    authenticated_at: datetime,
-    passwords: Passwords,
-    clock: Clock,
-    ip: str = "",
-    user_agent: str = "",
-) -> tuple[str, PendingProviderLogin]:
-    """Start linking `provider` to a logged-in account, once its owner has proven it again.
-
-    Accounts with a password give it; accounts without one must have logged in recently.
-    """
-    user = await _user(user_id)
-    if user.password_hash is not None:
-        if not await passwords.verify(user.password_hash, password):
-            raise DomainError(WRONG_PASSWORD, field="password")
-    elif not is_recent_login(authenticated_at, now=clock.now()):
-        raise DomainError(LOG_IN_AGAIN)
-    if await ExternalIdentity.exists().where(
-        (ExternalIdentity.user == user_id) & (ExternalIdentity.provider == provider.name)
-    ):
-        raise Conflict(Text(ALREADY_LINKED, provider=provider.label))
-    return await start_provider_login(
-        provider=provider,
-        redirect_uri=redirect_uri,
-        next_url="",
-        clock=clock,
-        intent=Intent.LINK,
-        user_id=user_id,
-        ip=ip,
-        user_agent=user_agent,
-    )
 
 
 async def log_in_with_provider(
@@ -326,7 +254,7 @@ async def log_in_with_provider(
     `pending` must already be gone from the browser. Every refusal is a `DomainError` whose
     message may use `%(provider)s`, and is recorded in the audit log as `login_failed`.
     """
-    identity = await _verified_identity(
+    identity = await verified_identity(
         provider=provider,
         pending=pending,
         params=params,
@@ -340,7 +268,7 @@ async def log_in_with_provider(
     if user is not None:
         return ProviderLogin(user=user)
     if not identity.email or not identity.email_verified:
-        await _record_failure(
+        await record_failure(
             "email_not_verified", clock=clock, ip=ip, user_agent=user_agent, email=identity.email
         )
         raise DomainError(EMAIL_NOT_VERIFIED)
@@ -358,12 +286,12 @@ async def log_in_with_provider(
         )
         return ProviderLogin(signup=signup)
     if user.email_verified_at is None:
-        await _record_failure(
+        await record_failure(
             "account_not_verified", clock=clock, ip=ip, user_agent=user_agent, email=user.email
         )
         raise DomainError(ACCOUNT_NOT_VERIFIED)
     if user.password_hash is None:
-        await _record_failure(
+        await record_failure(
             "account_without_password", clock=clock, ip=ip, user_agent=user_agent, email=user.email
         )
         raise DomainError(LOG_IN_AS_USUAL)
@@ -377,163 +305,6 @@ async def log_in_with_provider(
         started_at=clock.now().isoformat(),
     )
     return ProviderLogin(link=link)
-
-
-async def prove_link_with_password(
-    *,
-    link: ProviderLink,
-    password: str,
-    passwords: Passwords,
-    clock: Clock,
-    ip: str = "",
-    user_agent: str = "",
-) -> User:
-    """The account a waiting link belongs to, once its password is given (nothing is saved).
-
-    The caller goes on to the second factor, if any, and saves the link when the session opens.
-    """
-    user = await User.objects().get(User.id == link.user_id)
-    if user is None or not await passwords.verify(user.password_hash, password):
-        await _record_failure(
-            "link_wrong_password",
-            clock=clock,
-            ip=ip,
-            user_agent=user_agent,
-            email=user.email if user else link.email,
-        )
-        raise DomainError(WRONG_PASSWORD, field="password")
-    return user
-
-
-async def link_from_account(
-    *,
-    provider: OidcProvider,
-    pending: PendingProviderLogin | None,
-    params: Mapping[str, str],
-    user_id: int | None,
-    single_use: SingleUse,
-    clock: Clock,
-    organisation_id: int | None = None,
-    ip: str = "",
-    user_agent: str = "",
-) -> LinkChange:
-    """Finish a link started from the account page: the provider's identity joins `user_id`.
-
-    The logged-in user must be the one who started it.
-    """
-    identity = await _verified_identity(
-        provider=provider,
-        pending=pending,
-        params=params,
-        single_use=single_use,
-        clock=clock,
-        ip=ip,
-        user_agent=user_agent,
-    )
-    if pending is None or user_id is None or pending.user_id != user_id:
-        raise DomainError(LINK_EXPIRED)
-    return await link_identity(
-        user_id=user_id,
-        provider=identity.provider,
-        issuer=identity.issuer,
-        subject=identity.subject,
-        email=identity.email,
-        clock=clock,
-        organisation_id=organisation_id,
-        ip=ip,
-        user_agent=user_agent,
-    )
-
-
-async def link_identity(
-    *,
-    user_id: int,
-    provider: str,
-    issuer: str,
-    subject: str,
-    email: str,
-    clock: Clock,
-    organisation_id: int | None = None,
-    ip: str = "",
-    user_agent: str = "",
-) -> LinkChange:
-    """Attach a provider identity to an account; refused when another account holds it.
-
-    Linking an identity the account already holds changes nothing (`changed` is false).
-    """
-    user = await _user(user_id)
-    holder = await _identity_holder(issuer, subject)
-    if holder is None:
-        try:
-            await ExternalIdentity(
-                user=user.id,
-                provider=provider,
-                issuer=issuer,
-                subject=subject,
-                email=email,
-                created_at=clock.now(),
-            ).save()
-        except Exception as error:  # a concurrent request linked it first
-            if not is_unique_violation(error):
-                raise
-            holder = await _identity_holder(issuer, subject)
-    if holder is not None and holder != user.id:
-        await _record_failure(
-            "linked_elsewhere", clock=clock, ip=ip, user_agent=user_agent, email=user.email
-        )
-        raise Conflict(LINKED_ELSEWHERE)
-    change = LinkChange(user.id, user.email, user.locale, provider, changed=holder is None)
-    if change.changed:
-        await record_event(
-            action="oidc_linked",
-            clock=clock,
-            user_id=user.id,
-            organisation_id=organisation_id,
-            actor_email=user.email,
-            target=f"oidc:{provider}",
-            ip=ip,
-            user_agent=user_agent,
-        )
-    return change
-
-
-async def unlink_identity(
-    *,
-    user_id: int,
-    identity_id: int,
-    clock: Clock,
-    organisation_id: int | None = None,
-    ip: str = "",
-    user_agent: str = "",
-) -> LinkChange:
-    """Remove one of the account's provider identities, unless it is the last way to log in."""
-    user = await _user(user_id)
-    async with User._meta.db.transaction():
-        # An update that changes nothing locks the user's row, so two removals for the same
-        # account run one after the other and cannot both see "another method remains".
-        await User.update({User.session_epoch: User.session_epoch + 0}).where(User.id == user.id)
-        link = await ExternalIdentity.objects().get(
-            (ExternalIdentity.id == identity_id) & (ExternalIdentity.user == user.id)
-        )
-        if link is None:
-            raise NotFound(IDENTITY_NOT_FOUND)
-        count = await ExternalIdentity.count().where(ExternalIdentity.user == user.id)
-        if not rules.can_unlink_provider(
-            has_password=user.password_hash is not None, linked_providers=count
-        ):
-            raise DomainError(LAST_SIGN_IN_METHOD)
-        await ExternalIdentity.delete().where(ExternalIdentity.id == link.id)
-    await record_event(
-        action="oidc_unlinked",
-        clock=clock,
-        user_id=user.id,
-        organisation_id=organisation_id,
-        actor_email=user.email,
-        target=f"oidc:{link.provider}",
-        ip=ip,
-        user_agent=user_agent,
-    )
-    return LinkChange(user.id, user.email, user.locale, link.provider)
 
 
 async def register_with_provider(
@@ -590,7 +361,7 @@ async def register_with_provider(
     return refreshed
 
 
-async def _verified_identity(
+async def verified_identity(
     *,
     provider: OidcProvider,
     pending: PendingProviderLogin | None,
@@ -614,7 +385,7 @@ async def _verified_identity(
         )
     except OidcError as error:
         logger.warning("OIDC login with %s failed: %r", provider.name, str(error)[:300])
-        await _record_failure(error.reason, clock=clock, ip=ip, user_agent=user_agent)
+        await record_failure(error.reason, clock=clock, ip=ip, user_agent=user_agent)
         raise DomainError(LOGIN_FAILED) from error
 
 
@@ -626,14 +397,7 @@ def _is_fresh(started_at: str, now: datetime, ttl: timedelta) -> bool:
     return started.tzinfo is not None and timedelta(0) <= now - started <= ttl
 
 
-async def _user(user_id: int) -> User:
-    user = await User.objects().get(User.id == user_id)
-    if user is None:
-        raise NotFound(N_("Ce compte n'existe plus."))
-    return user
-
-
-async def _identity_holder(issuer: str, subject: str) -> int | None:
+async def identity_holder(issuer: str, subject: str) -> int | None:
     """The id of the account an identity is linked to, if any."""
     row = (
         await ExternalIdentity.select(ExternalIdentity.user)
@@ -644,13 +408,13 @@ async def _identity_holder(issuer: str, subject: str) -> int | None:
 
 
 async def _linked_user(identity: OidcIdentity) -> User | None:
-    holder = await _identity_holder(identity.issuer, identity.subject)
+    holder = await identity_holder(identity.issuer, identity.subject)
     if holder is None:
         return None
     return await User.objects().get(User.id == holder)
 
 
-async def _record_failure(
+async def record_failure(
     reason: str, *, clock: Clock, ip: str, user_agent: str, email: str = ""
 ) -> None:
     await record_event(
