@@ -31,6 +31,7 @@ from app.clock import Clock, SystemClock
 from app.db import bind_engine, engine_for
 from app.errors import AccountLocked, DomainError
 from app.i18n import gettext
+from app.once import SingleUse
 from app.piccolo_app import ALL_TABLES
 from app.public import routes as public_routes
 from app.queue import create_queue
@@ -146,6 +147,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
                 "oidc_providers": providers_from_settings(settings.oidc_providers),
                 "data_keys": DataKeys(settings.data_keys),
                 "limiter": RateLimiter(redis, prefix=settings.redis_prefix),
+                "single_use": SingleUse(redis, prefix=settings.redis_prefix),
             }
         ),
         stores={"sessions": RedisStore(redis, namespace=f"{settings.redis_prefix}:session")},

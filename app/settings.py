@@ -64,6 +64,7 @@ class Settings:
     session_absolute_hours: int = 12
     login_rate_limit: int = 5  # attempts per IP and per rate_limit_window_seconds
     rate_limit_window_seconds: int = 300
+    oidc_rate_limit: int = 30  # provider logins started, and answered, per IP and window
     # Second-factor codes, and current passwords, tried per account in each lockout window.
     account_attempt_limit: int = 5
     account_lockout_minutes: int = 30

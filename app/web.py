@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 
 from app.accounts.rules import PASSWORD_MIN_LENGTH
 from app.i18n import JINJA_FILTERS, JINJA_GETTEXT, LOCALE_COOKIE, negotiate
+from app.once import SingleUse
 from app.ratelimit import Hit, RateLimiter
 from app.security import DataKeys, Passwords
 from app.settings import ROOT, Settings
@@ -175,3 +176,8 @@ def absolute_url(request: Request[Any, Any, Any], name: str, **params: Any) -> s
 def data_keys_of(request: Request[Any, Any, Any]) -> DataKeys:
     keys: DataKeys = request.app.state.data_keys
     return keys
+
+
+def single_use_of(request: Request[Any, Any, Any]) -> SingleUse:
+    single_use: SingleUse = request.app.state.single_use
+    return single_use

@@ -162,6 +162,11 @@ def parse_totp_setup(data: Mapping[str, str]) -> Form:
     return read_form(data, (CODE, REAUTH_PASSWORD))
 
 
+def parse_password_check(data: Mapping[str, str]) -> Form:
+    """The account's password, asked again before a provider is linked to it."""
+    return read_form(data, (REAUTH_PASSWORD,))
+
+
 def parse_second_factor(data: Mapping[str, str]) -> Form:
     return read_form(data, (CODE,))
 

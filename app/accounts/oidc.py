@@ -3,11 +3,11 @@
 This is the authorization code flow with PKCE (S256), a `state` and a `nonce`:
 
 1. `begin_login` returns the provider's authorization URL and a small `pending` dict that the
-   caller keeps in the server-side session.
-2. The provider sends the browser back with `code` and `state`. The caller removes `pending` from
-   the session first (so that a replayed callback finds no pending login), then calls
-   `complete_login`, which checks the state, exchanges the code at the token endpoint and verifies
-   the ID token against the provider's published keys.
+   caller keeps until the provider answers (Ponctuel seals it in a short-lived cookie).
+2. The provider sends the browser back with `code` and `state`. The caller takes `pending` back
+   first and makes sure it is answered only once (so that a replayed callback is refused), then
+   calls `complete_login`, which checks the state, exchanges the code at the token endpoint and
+   verifies the ID token against the provider's published keys.
 
 Accounts must be linked on `(issuer, subject)`, never on the e-mail address alone: an address is
 only worth something when `email_verified` is true, and Microsoft does not vouch for it at all.
@@ -59,6 +59,7 @@ _LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 
 OidcErrorReason = Literal[
     "no_pending_login",
+    "state_reused",
     "provider_mismatch",
     "state_mismatch",
     "provider_error",

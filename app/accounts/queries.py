@@ -1,18 +1,19 @@
 """Read side of accounts: members, pending invitations, organisation facts, the audit log page.
 
-Every function takes the current organisation's id (or the user's, for their memberships) and
-reads nothing outside it.
+Every function takes the current organisation's id (or the user's, for their memberships and
+sign-in providers) and reads nothing outside it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from piccolo.custom_types import Combinable
 
-from app.accounts.rules import role_rank
-from app.accounts.tables import AuditEvent, Invitation, Membership, Organisation
+from app.accounts.rules import can_unlink_provider, role_rank
+from app.accounts.tables import AuditEvent, ExternalIdentity, Invitation, Membership, Organisation
 from app.errors import N_, NotFound
 
 AUDIT_PAGE_SIZE = 50
@@ -223,3 +224,62 @@ async def audit_page(organisation_id: int, *, page: int) -> AuditPage:
         page_count=page_count,
         total=total,
     )
+
+
+@dataclass(frozen=True)
+class LinkedProvider:
+    identity_id: int
+    provider: str
+    label: str
+    email: str
+    linked_at: datetime
+    can_unlink: bool
+    is_configured: bool  # the provider is still offered, so the user can log in with it
+
+
+@dataclass(frozen=True)
+class ProviderChoice:
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
+class SignInMethods:
+    """The providers a user logs in with, and the configured ones they could link."""
+
+    linked: list[LinkedProvider]
+    linkable: list[ProviderChoice]
+
+
+async def sign_in_methods(
+    user_id: int, *, has_password: bool, providers: Mapping[str, str]
+) -> SignInMethods:
+    """The user's linked providers, oldest first; `providers` maps configured names to labels."""
+    rows = (
+        await ExternalIdentity.select(
+            ExternalIdentity.id,
+            ExternalIdentity.provider,
+            ExternalIdentity.email,
+            ExternalIdentity.created_at,
+        )
+        .where(ExternalIdentity.user == user_id)
+        .order_by(ExternalIdentity.created_at, ExternalIdentity.id)
+    )
+    removable = can_unlink_provider(has_password=has_password, linked_providers=len(rows))
+    linked = [
+        LinkedProvider(
+            identity_id=row["id"],
+            provider=row["provider"],
+            label=providers.get(row["provider"], row["provider"].capitalize()),
+            email=row["email"],
+            linked_at=row["created_at"],
+            can_unlink=removable,
+            is_configured=row["provider"] in providers,
+        )
+        for row in rows
+    ]
+    names = {row["provider"] for row in rows}
+    linkable = [
+        ProviderChoice(name, label) for name, label in providers.items() if name not in names
+    ]
+    return SignInMethods(linked=linked, linkable=linkable)

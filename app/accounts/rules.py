@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from typing import Literal
@@ -182,3 +182,16 @@ def parse_second_factor(text: str) -> SecondFactor | None:
     if len(cleaned) == RECOVERY_CODE_LENGTH and cleaned.isascii():
         return SecondFactor("recovery", normalise_recovery_code(cleaned))
     return None
+
+
+# --- sign-in providers ------------------------------------------------------------------------
+
+
+def can_unlink_provider(*, has_password: bool, linked_providers: int) -> bool:
+    """A provider may be removed only when another way to log in remains afterwards."""
+    return has_password or linked_providers > 1
+
+
+def is_recent_login(authenticated_at: datetime, *, now: datetime, within: timedelta) -> bool:
+    """True when the login that opened the session happened less than `within` ago."""
+    return timedelta(0) <= now - authenticated_at <= within

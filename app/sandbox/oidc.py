@@ -51,9 +51,12 @@ class SandboxClient:
     redirect_uri_prefixes: tuple[str, ...] = ("http://127.0.0.1:", "http://localhost:")
 
 
+# Chloé's address can also be typed into Ponctuel's signup form (which refuses reserved domains
+# such as .test): sign up with it, then log in with the sandbox to link the two.
 DEFAULT_USERS = (
     SandboxUser("sandbox-alice", "alice@example.test", "Alice Martin"),
     SandboxUser("sandbox-bob", "bob@example.test", "Bob Durand"),
+    SandboxUser("sandbox-chloe", "chloe.sandbox@example.com", "Chloé Lambert"),
 )
 DEFAULT_CLIENTS = (SandboxClient("ponctuel-dev", "ponctuel-dev-secret"),)
 

@@ -6,34 +6,34 @@ with a plain HTTP client, and the provider's redirect back is handed to the app'
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from litestar import Litestar
+from redis.asyncio import Redis
 
 from app.accounts.oidc import clear_cache
+from app.accounts.service.oidc import PENDING_LOGIN_PURPOSE
 from app.accounts.tables import AuditEvent, ExternalIdentity, Membership, Organisation, Role, User
-from app.clock import Clock
-from app.main import create_app
-from app.sandbox.oidc import SandboxClient, SandboxUser, create_oidc_sandbox
+from app.clock import Clock, FixedClock
+from app.security import DataKeys
 from app.settings import Settings
 from tests.conftest import make_client
 from tests.factories import make_creditor, make_user, post_form
-from tests.servers import listening_socket, serve_asgi, url_of
+from tests.oidc_sandbox import (
+    PENDING_COOKIE,
+    app_with_sandbox,
+    callback_from_provider,
+    is_logged_in,
+    link_row,
+    sandbox_provider,
+)
 
 Client = httpx.AsyncClient
 
-APP_URL = "http://testserver.local"
-USERS = (
-    SandboxUser("sandbox-claire", "claire@example.com", "Claire Dupont"),
-    SandboxUser("sandbox-paul", "paul@example.com", "Paul Martin"),
-    SandboxUser("sandbox-eve", "eve@example.com", "Eve Morel", email_verified=False),
-)
 COMPANY = {
     "full_name": "Claire Dupont",
     "organisation_name": "Dupont Menuiserie",
@@ -47,51 +47,38 @@ def fresh_cache() -> None:
 
 
 @pytest.fixture
-async def sandbox_issuer() -> AsyncIterator[str]:
-    """A sandbox provider on a real port that accepts the test app's callback URL."""
-    sock = listening_socket()
-    issuer = url_of(sock)
-    client = SandboxClient(
-        "ponctuel-dev", "ponctuel-dev-secret", redirect_uri_prefixes=(f"{APP_URL}/",)
-    )
-    async with serve_asgi(create_oidc_sandbox(issuer, USERS, clients=(client,)), sock=sock):
+def app_clock(clock: FixedClock) -> Clock:
+    """The app and the provider share the test's clock, so a test can let time pass."""
+    return clock
+
+
+@pytest.fixture
+async def sandbox_issuer(clock: FixedClock) -> AsyncIterator[str]:
+    async with sandbox_provider(clock) as issuer:
         yield issuer
 
 
 @pytest.fixture
-async def app(settings: Settings, app_clock: Clock, sandbox_issuer: str) -> AsyncIterator[Litestar]:
-    """The application configured with the sandbox as its `sandbox` provider."""
-    provider = (
-        "sandbox",
-        f"{sandbox_issuer}/.well-known/openid-configuration",
-        "ponctuel-dev",
-        "ponctuel-dev-secret",
-    )
-    configured = dataclasses.replace(settings, oidc_providers=(provider,))
-    application = create_app(configured, clock=app_clock)
-    async with LifespanManager(application):
+async def app(
+    settings: Settings, clock: FixedClock, sandbox_issuer: str
+) -> AsyncIterator[Litestar]:
+    async with app_with_sandbox(settings, clock, sandbox_issuer) as application:
         yield application
 
 
-async def callback_from_provider(client: Client, email: str, *, next_url: str = "") -> str:
-    """Start a login in the app, let the provider pick `email`, return the callback path."""
-    start_url = "/auth/sandbox/start" + (f"?{urlencode({'next': next_url})}" if next_url else "")
-    start = await client.get(start_url, follow_redirects=False)
-    assert start.status_code == 303, start.text[:500]
-    async with httpx.AsyncClient(timeout=10) as browser:
-        answer = await browser.get(
-            f"{start.headers['location']}&{urlencode({'login_hint': email})}"
-        )
-    assert answer.status_code == 302, answer.text[:500]
-    callback = urlsplit(answer.headers["location"])
-    assert f"{callback.scheme}://{callback.netloc}" == APP_URL
-    assert callback.path == "/auth/sandbox/callback"
-    return f"{callback.path}?{callback.query}"
+def pending_cookie_of(response: httpx.Response, name: str) -> str:
+    """The Set-Cookie header of the pending login (the CSRF cookie has its own header)."""
+    [cookie] = [
+        value
+        for header, value in response.headers.multi_items()
+        if header == "set-cookie" and value.startswith(f"{name}=")
+    ]
+    return cookie
 
 
-async def is_logged_in(client: Client) -> bool:
-    response = await client.get("/app", follow_redirects=False)
-    return response.status_code == 200
+async def failure_reasons() -> list[str]:
+    rows = await AuditEvent.select(AuditEvent.target).where(AuditEvent.action == "login_failed")
+    return [row["target"] for row in rows]
 
 
 async def test_a_newcomer_signs_up_through_the_provider_and_lands_on_the_dashboard(
@@ -186,23 +173,6 @@ async def test_a_second_login_with_the_provider_goes_straight_to_the_dashboard(
     assert await ExternalIdentity.count() == 1
 
 
-async def test_an_existing_password_account_with_the_same_verified_email_gets_linked(
-    client: Client,
-) -> None:
-    user, org = await make_creditor(email="paul@example.com")
-
-    response = await client.get(await callback_from_provider(client, "paul@example.com"))
-
-    assert response.status_code == 200
-    assert str(response.url).endswith("/app")
-    assert org.name in response.text
-    link = await ExternalIdentity.objects().get(ExternalIdentity.subject == "sandbox-paul")
-    assert link is not None and link.user == user.id
-    linked = await AuditEvent.objects().get(AuditEvent.action == "oidc_linked")
-    assert linked is not None and linked.user == user.id and linked.target == "oidc:sandbox"
-    assert await User.count() == 1
-
-
 async def test_an_unconfirmed_password_account_is_not_linked_by_email(client: Client) -> None:
     await make_user(email="paul@example.com", verified=False)
 
@@ -230,9 +200,10 @@ async def test_an_address_the_provider_does_not_vouch_for_neither_links_nor_sign
 
 
 async def test_a_callback_with_a_wrong_state_is_refused_and_logs_nobody_in(
-    client: Client,
+    app: Litestar, client: Client
 ) -> None:
-    await make_creditor(email="paul@example.com")
+    user, _ = await make_creditor(email="paul@example.com")
+    await link_row(app, user, "sandbox-paul")
     callback = await callback_from_provider(client, "paul@example.com")
     path, query = callback.split("?", 1)
     params = dict(parse_qsl(query))
@@ -243,16 +214,14 @@ async def test_a_callback_with_a_wrong_state_is_refused_and_logs_nobody_in(
     assert response.status_code == 400
     assert "La connexion avec Sandbox a échoué. Réessayez." in response.text
     assert not await is_logged_in(client)
-    assert await ExternalIdentity.count() == 0
-    failed = await AuditEvent.objects().get(AuditEvent.action == "login_failed")
-    assert failed is not None and failed.target == "oidc:state_mismatch"
-    assert "forged" not in failed.target
+    assert await failure_reasons() == ["oidc:state_mismatch"]
 
 
 async def test_replaying_a_callback_url_is_refused_and_opens_no_session(
     app: Litestar, client: Client
 ) -> None:
-    await make_creditor(email="paul@example.com")
+    user, _ = await make_creditor(email="paul@example.com")
+    await link_row(app, user, "sandbox-paul")
     callback = await callback_from_provider(client, "paul@example.com")
     first = await client.get(callback)
     assert first.status_code == 200 and str(first.url).endswith("/app")
@@ -265,8 +234,140 @@ async def test_replaying_a_callback_url_is_refused_and_opens_no_session(
         assert stolen.status_code == 400
         assert "La connexion avec Sandbox a échoué" in stolen.text
         assert not await is_logged_in(attacker)
-    reasons = await AuditEvent.select(AuditEvent.target).where(AuditEvent.action == "login_failed")
-    assert [row["target"] for row in reasons] == ["oidc:no_pending_login"] * 2
+    assert await failure_reasons() == ["oidc:no_pending_login"] * 2
+
+
+async def test_a_copied_pending_cookie_does_not_let_a_callback_be_replayed(
+    app: Litestar, client: Client
+) -> None:
+    user, _ = await make_creditor(email="paul@example.com")
+    await link_row(app, user, "sandbox-paul")
+    callback = await callback_from_provider(client, "paul@example.com")
+    copied = client.cookies.get(PENDING_COOKIE)
+    assert copied
+    assert (await client.get(callback)).status_code == 200
+    assert client.cookies.get(PENDING_COOKIE) is None, "the callback deletes the cookie"
+
+    async with make_client(app) as attacker:
+        attacker.cookies.set(PENDING_COOKIE, copied)
+        replay = await attacker.get(callback)
+
+        assert replay.status_code == 400
+        assert "La connexion avec Sandbox a échoué" in replay.text
+        assert not await is_logged_in(attacker)
+    assert await failure_reasons() == ["oidc:state_reused"]
+
+
+async def test_a_pending_login_cookie_that_was_tampered_with_or_not_made_here_is_refused(
+    app: Litestar, client: Client, settings: Settings
+) -> None:
+    user, _ = await make_creditor(email="paul@example.com")
+    await link_row(app, user, "sandbox-paul")
+    keys: DataKeys = app.state.data_keys
+    other_keys = DataKeys((("dev", b"k" * 32),))
+
+    def forgeries(sealed: str) -> list[str]:
+        plain = keys.decrypt(sealed, purpose=PENDING_LOGIN_PURPOSE)
+        flipped = sealed[:-2] + ("A" if sealed[-2] != "A" else "B") + sealed[-1]
+        return [
+            flipped,  # one character changed
+            plain,  # the same content, unsealed
+            other_keys.encrypt(plain, purpose=PENDING_LOGIN_PURPOSE),  # another key
+            keys.encrypt(plain, purpose="totp-secret"),  # sealed for another use
+        ]
+
+    callback = await callback_from_provider(client, "paul@example.com")
+    sealed = client.cookies.get(PENDING_COOKIE)
+    assert sealed
+    for forged in forgeries(sealed):
+        async with make_client(app) as browser:
+            browser.cookies.set(PENDING_COOKIE, forged)
+            response = await browser.get(callback)
+            assert response.status_code == 400, forged[:20]
+            assert not await is_logged_in(browser)
+    assert await failure_reasons() == ["oidc:no_pending_login"] * 4
+    assert (await client.get(callback)).status_code == 200, "the genuine cookie still works"
+
+
+async def test_a_pending_login_older_than_ten_minutes_is_refused(
+    client: Client, clock: FixedClock, app: Litestar
+) -> None:
+    user, _ = await make_creditor(email="paul@example.com")
+    await link_row(app, user, "sandbox-paul")
+    callback = await callback_from_provider(client, "paul@example.com")
+    clock.advance(timedelta(minutes=10, seconds=5))
+
+    response = await client.get(callback)
+
+    assert response.status_code == 400
+    assert not await is_logged_in(client)
+    assert await failure_reasons() == ["oidc:no_pending_login"]
+
+
+async def test_starting_provider_logins_without_cookies_stores_nothing_on_the_server(
+    app: Litestar, redis: Redis, settings: Settings
+) -> None:
+    for _ in range(5):
+        async with make_client(app) as visitor:
+            start = await visitor.get("/auth/sandbox/start", follow_redirects=False)
+            assert start.status_code == 303
+            assert start.headers["location"].startswith(
+                str(app.state.oidc_providers["sandbox"].discovery_url).split("/.well-known")[0]
+            )
+            cookie = pending_cookie_of(start, PENDING_COOKIE)
+            attributes = {part.strip().lower() for part in cookie.split(";")}
+            assert {"httponly", "samesite=lax", "path=/", "max-age=600"} <= attributes
+            state = dict(parse_qsl(urlsplit(start.headers["location"]).query))["state"]
+            assert state not in cookie, "the pending login is sealed, not readable"
+
+    session_keys = [key async for key in redis.scan_iter(match=f"{settings.redis_prefix}:session*")]
+    assert session_keys == []
+
+
+async def test_over_https_the_pending_login_cookie_is_secure_and_host_only(
+    settings: Settings, clock: FixedClock, sandbox_issuer: str
+) -> None:
+    secure = {"base_url": "https://ponctuel.example.fr"}
+    async with (
+        app_with_sandbox(settings, clock, sandbox_issuer, **secure) as app,
+        make_client(app) as visitor,
+    ):
+        start = await visitor.get("/auth/sandbox/start", follow_redirects=False)
+
+    cookie = pending_cookie_of(start, "__Host-oidc-pending")
+    attributes = {part.strip().lower() for part in cookie.split(";")}
+    assert {"secure", "httponly", "samesite=lax", "path=/"} <= attributes
+
+
+async def test_provider_logins_started_beyond_the_limit_are_refused_with_429(
+    settings: Settings, clock: FixedClock, sandbox_issuer: str
+) -> None:
+    async with (
+        app_with_sandbox(settings, clock, sandbox_issuer, oidc_rate_limit=3) as app,
+        make_client(app) as visitor,
+    ):
+        answers = [
+            (await visitor.get("/auth/sandbox/start", follow_redirects=False)).status_code
+            for _ in range(4)
+        ]
+
+    assert answers == [303, 303, 303, 429]
+
+
+async def test_provider_answers_beyond_the_limit_are_refused_with_429(
+    settings: Settings, clock: FixedClock, sandbox_issuer: str
+) -> None:
+    async with (
+        app_with_sandbox(settings, clock, sandbox_issuer, oidc_rate_limit=3) as app,
+        make_client(app) as visitor,
+    ):
+        answers = [
+            (await visitor.get("/auth/sandbox/callback?code=x&state=y")).status_code
+            for _ in range(4)
+        ]
+
+    assert answers == [400, 400, 400, 429]
+    assert await failure_reasons() == ["oidc:no_pending_login"] * 3
 
 
 async def test_an_unknown_provider_is_not_found(client: Client) -> None:
@@ -287,9 +388,10 @@ async def test_the_login_and_signup_pages_offer_the_configured_provider(client: 
 
 
 async def test_an_offsite_destination_after_a_provider_login_falls_back_to_the_dashboard(
-    client: Client,
+    app: Litestar, client: Client
 ) -> None:
-    await make_creditor(email="paul@example.com")
+    user, _ = await make_creditor(email="paul@example.com")
+    await link_row(app, user, "sandbox-paul")
     callback = await callback_from_provider(
         client, "paul@example.com", next_url="//evil.example.com/"
     )
@@ -305,6 +407,7 @@ async def test_a_user_with_two_factor_authentication_is_sent_to_the_second_step(
 ) -> None:
     second_step = app.route_reverse("accounts.login_totp")  # a renamed route fails here
     user, _ = await make_creditor(email="paul@example.com")
+    await link_row(app, user, "sandbox-paul")
     await User.update(
         {
             User.totp_secret: "JBSWY3DPEHPK3PXP",

@@ -32,6 +32,7 @@ from app.accounts import rules
 from app.accounts.service.auth import issue_token
 from app.accounts.tables import (
     AuditEvent,
+    ExternalIdentity,
     Invitation,
     Membership,
     Organisation,
@@ -73,11 +74,32 @@ async def _organisation(org: Organisation) -> int:
     return int(org.id)
 
 
+async def _owners_identity_of(org: Organisation) -> int:
+    """A sign-in provider linked to the organisation's first owner (the user who logs in)."""
+    owner = (
+        await Membership.select(Membership.user)
+        .where((Membership.organisation == org.id) & (Membership.role == Role.OWNER))
+        .order_by(Membership.id)
+        .first()
+    )
+    assert owner is not None
+    identity = ExternalIdentity(
+        user=owner["user"],
+        provider="sandbox",
+        issuer="https://sandbox.example.test",
+        subject=f"subject-{org.id}-{rules.new_secret()[:6]}",
+        created_at=AT,
+    )
+    await identity.save()
+    return int(identity.id)
+
+
 # Kind of object -> how to create one inside a given organisation (returns its id).
 OBJECT_BUILDERS: dict[str, Callable[[Organisation], Awaitable[int]]] = {
     "membership": _member_of,
     "invitation": _pending_invitation_of,
     "organisation": _organisation,
+    "external_identity": _owners_identity_of,
 }
 
 
@@ -99,6 +121,12 @@ ID_ROUTES: list[IdRoute] = [
     ),
     IdRoute("accounts.revoke_invitation", path_ids={"invitation_id": "invitation"}),
     IdRoute("accounts.switch_organisation", form_ids={"organisation_id": "organisation"}),
+    IdRoute(
+        "accounts.provider_unlink",
+        path_ids={"identity_id": "external_identity"},
+        method="GET",
+    ),
+    IdRoute("accounts.provider_unlink_submit", path_ids={"identity_id": "external_identity"}),
 ]
 
 
@@ -134,6 +162,13 @@ async def _state_of(org: Organisation) -> dict[str, Any]:
         .where(Invitation.organisation == org.id)
         .order_by(Invitation.id),
         "events": await AuditEvent.count().where(AuditEvent.organisation == org.id),
+        "identities": await ExternalIdentity.select()
+        .where(
+            ExternalIdentity.user.is_in(
+                Membership.select(Membership.user).where(Membership.organisation == org.id)
+            )
+        )
+        .order_by(ExternalIdentity.id),
         "users": await User.select(User.id, User.last_organisation_id, User.session_epoch)
         .where(
             User.id.is_in(
@@ -201,6 +236,9 @@ SKIPPED_PAGES: dict[str, str] = {
     "/healthz": "JSON health report of the database, Redis and worker: no organisation data",
     "/dev/": "development mail viewer, never mounted in production: it shows every message",
     "/auth/{provider:str}/": "hands over to and back from the identity provider (test_oidc_login)",
+    "/account/providers/{provider:str}/link": (
+        "needs a configured provider; its page is the account page's own (visited) with a form"
+    ),
 }
 _PARAMETER = re.compile(r"\{(\w+):[^}]+\}")
 
@@ -267,6 +305,15 @@ async def _seed_organisation_a() -> SeededA:
     verify = await issue_token(user_id=owner.id, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock)
     reset = await issue_token(user_id=owner.id, purpose=TokenPurpose.RESET_PASSWORD, clock=clock)
     own_invitation = await _invitation(org, owner.email, owner)  # opened by its invitee: 200
+    identity = ExternalIdentity(
+        user=owner.id,
+        provider="sandbox",
+        issuer="https://id.amark.example",
+        subject="amark-owner",
+        email=owner.email,
+        created_at=AT,
+    )
+    await identity.save()
     return SeededA(
         organisation=org,
         owner_email=owner.email,
@@ -274,6 +321,7 @@ async def _seed_organisation_a() -> SeededA:
             "/verify/{token:str}": {"token": verify},
             "/password/reset/{token:str}": {"token": reset},
             "/invitations/{token:str}": {"token": own_invitation},
+            "/account/providers/{identity_id:int}/unlink": {"identity_id": str(identity.id)},
         },
     )
 

@@ -19,6 +19,7 @@ from app.accounts.forms import (
 )
 from app.accounts.guards import (
     account_checks,
+    account_page_context,
     clock_of,
     finish_login,
     identity_of,
@@ -253,7 +254,8 @@ async def set_new_password(request: Req, token: FromPath[str]) -> Response[Any]:
 
 @get("/account", name="accounts.settings", guards=[requires_login])
 async def show_account(request: Req) -> Template:
-    return render(request, "accounts/settings.html", form=Form({}))
+    context = await account_page_context(request)
+    return render(request, "accounts/settings.html", form=Form({}), **context)
 
 
 @post("/account/password", name="accounts.change_password", guards=[requires_login])
@@ -276,7 +278,8 @@ async def change_password(request: Req) -> Response[Any]:
             start_session(request, user, identity.organisation_id)  # this session stays open
             flash(request, N_("Votre mot de passe a été modifié."), "success")
             return redirect_to(request, "accounts.settings")
-    return render(request, "accounts/settings.html", form=form, status_code=422)
+    context = await account_page_context(request)
+    return render(request, "accounts/settings.html", form=form, status_code=422, **context)
 
 
 @post("/locale", name="accounts.set_locale")

@@ -1,4 +1,9 @@
-"""Log in with an OpenID Connect provider (Google, Microsoft...), and sign up that way."""
+"""Log in with an OpenID Connect provider (Google, Microsoft...), sign up that way, and link or
+unlink providers from the account page.
+
+Until the provider answers, the pending login lives in a short-lived encrypted cookie, so an
+anonymous visitor who starts a login costs no server-side session.
+"""
 
 from __future__ import annotations
 
@@ -10,28 +15,46 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from app.accounts.forms import parse_provider_signup
-from app.accounts.guards import clock_of, finish_login
+from app.accounts import queries
+from app.accounts.forms import parse_password_check, parse_provider_signup
+from app.accounts.guards import (
+    account_checks,
+    account_page_context,
+    authenticated_at,
+    clock_of,
+    finish_login,
+    identity_of,
+    provider_label,
+    requires_login,
+    send_provider_notice,
+)
 from app.accounts.oidc import OidcProvider
 from app.accounts.service import oidc as service
-from app.errors import N_, DomainError
+from app.accounts.service import providers as linking
+from app.errors import N_, DomainError, NotFound
 from app.forms import Form
+from app.i18n import gettext
 from app.web import (
     absolute_url,
     client_ip,
+    count_attempt,
+    data_keys_of,
     flash,
     form_data,
     mutable_session,
+    passwords_of,
     redirect_to,
+    refund_attempt,
     render,
     safe_next,
+    settings_of,
+    single_use_of,
 )
 
 Req = Request[Any, Any, Any]
 
-PENDING_KEY = "oidc_pending"
 SIGNUP_KEY = "oidc_signup"
-_SIGNUP_FIELDS = ("full_name", "organisation_name", "siren")
+LINK_KEY = "oidc_link"
 
 
 def _provider(request: Req, name: str) -> OidcProvider:
@@ -46,14 +69,68 @@ def _user_agent(request: Req) -> str:
     return request.headers.get("user-agent", "")
 
 
-def _failure(request: Req, provider: OidcProvider, error: DomainError) -> Template:
+def _failure(
+    request: Req, provider_name: str, error: DomainError, *, from_account: bool = False
+) -> Template:
     return render(
         request,
         "accounts/oidc_failed.html",
         message=error.message,
-        provider=provider.label,
+        provider=provider_label(request, provider_name),
+        from_account=from_account,
         status_code=error.status_code,
     )
+
+
+# --- the pending login's cookie ---------------------------------------------------------------
+
+
+def _cookie_name(request: Req) -> str:
+    return "__Host-oidc-pending" if settings_of(request).cookies_secure else "oidc-pending"
+
+
+def _keep_pending(
+    request: Req, response: Response[Any], pending: service.PendingProviderLogin
+) -> None:
+    response.set_cookie(
+        _cookie_name(request),
+        service.seal_pending_login(pending, keys=data_keys_of(request)),
+        max_age=int(service.PENDING_LOGIN_TTL.total_seconds()),
+        path="/",
+        secure=settings_of(request).cookies_secure,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def _take_pending(request: Req) -> service.PendingProviderLogin | None:
+    return service.open_pending_login(
+        request.cookies.get(_cookie_name(request)),
+        keys=data_keys_of(request),
+        now=clock_of(request).now(),
+    )
+
+
+def _forget_pending(request: Req, response: Response[Any]) -> None:
+    if _cookie_name(request) in request.cookies:
+        response.set_cookie(
+            _cookie_name(request),
+            "",
+            max_age=0,
+            path="/",
+            secure=settings_of(request).cookies_secure,
+            httponly=True,
+            samesite="lax",
+        )
+
+
+def _to_provider(request: Req, url: str, pending: service.PendingProviderLogin) -> Redirect:
+    response = Redirect(path=url, status_code=303)
+    _keep_pending(request, response, pending)
+    return response
+
+
+# --- login, signup and the callback -----------------------------------------------------------
 
 
 @get("/auth/{provider:str}/start", name="accounts.oidc_start")
@@ -61,57 +138,94 @@ async def start_oidc_login(
     request: Req, provider: FromPath[str], next: FromQuery[str | None] = None
 ) -> Response[Any]:
     chosen = _provider(request, provider)
+    await count_attempt(request, "oidc_start", settings_of(request).oidc_rate_limit)
     try:
         url, pending = await service.start_provider_login(
             provider=chosen,
             redirect_uri=absolute_url(request, "accounts.oidc_callback", provider=chosen.name),
+            next_url=safe_next(next, ""),
             clock=clock_of(request),
             ip=client_ip(request),
             user_agent=_user_agent(request),
         )
     except DomainError as error:
-        return _failure(request, chosen, error)
-    mutable_session(request)[PENDING_KEY] = {"login": pending, "next": safe_next(next, "")}
-    return Redirect(path=url, status_code=303)
+        return _failure(request, chosen.name, error)
+    return _to_provider(request, url, pending)
 
 
 @get("/auth/{provider:str}/callback", name="accounts.oidc_callback")
 async def finish_oidc_login(request: Req, provider: FromPath[str]) -> Response[Any]:
     chosen = _provider(request, provider)
-    stored = mutable_session(request).pop(
-        PENDING_KEY, None
-    )  # first: a replayed callback finds nothing
-    pending, next_url = _read_pending(stored)
+    await count_attempt(request, "oidc_callback", settings_of(request).oidc_rate_limit)
+    pending = _take_pending(request)
+    params = {key: str(value) for key, value in request.query_params.items()}
+    linking = pending is not None and pending.intent == service.Intent.LINK
+    response: Response[Any]
     try:
-        outcome = await service.log_in_with_provider(
-            provider=chosen,
-            pending=pending,
-            params={key: str(value) for key, value in request.query_params.items()},
-            next_url=next_url,
-            clock=clock_of(request),
-            ip=client_ip(request),
-            user_agent=_user_agent(request),
-        )
+        if linking:
+            response = await _link_from_account(request, chosen, pending, params)
+        else:
+            response = await _log_in(request, chosen, pending, params)
     except DomainError as error:
-        return _failure(request, chosen, error)
+        response = _failure(request, chosen.name, error, from_account=linking)
+    _forget_pending(request, response)
+    return response
+
+
+async def _log_in(
+    request: Req,
+    provider: OidcProvider,
+    pending: service.PendingProviderLogin | None,
+    params: dict[str, str],
+) -> Response[Any]:
+    outcome = await service.log_in_with_provider(
+        provider=provider,
+        pending=pending,
+        params=params,
+        single_use=single_use_of(request),
+        clock=clock_of(request),
+        ip=client_ip(request),
+        user_agent=_user_agent(request),
+    )
     if outcome.user is not None:
+        next_url = pending.next_url if pending else ""
         return await finish_login(
-            request, outcome.user, next_url=next_url, method=f"oidc:{chosen.name}"
+            request, outcome.user, next_url=next_url, method=f"oidc:{provider.name}"
         )
-    assert outcome.signup is not None  # noqa: S101 (an outcome is a user or a signup)
+    if outcome.link is not None:
+        mutable_session(request)[LINK_KEY] = outcome.link.to_session()
+        return redirect_to(request, "accounts.oidc_link")
+    assert outcome.signup is not None  # noqa: S101 (an outcome is a user, a link or a signup)
     mutable_session(request)[SIGNUP_KEY] = outcome.signup.to_session()
     return redirect_to(request, "accounts.oidc_complete")
 
 
-def _read_pending(stored: object) -> tuple[dict[str, str] | None, str]:
-    if not isinstance(stored, dict):
-        return None, ""
-    login = stored.get("login")
-    pending = (
-        {str(key): str(value) for key, value in login.items()} if isinstance(login, dict) else None
+async def _link_from_account(
+    request: Req,
+    provider: OidcProvider,
+    pending: service.PendingProviderLogin | None,
+    params: dict[str, str],
+) -> Response[Any]:
+    identity = getattr(request.state, "identity", None)
+    change = await linking.link_from_account(
+        provider=provider,
+        pending=pending,
+        params=params,
+        user_id=identity.user_id if identity else None,
+        single_use=single_use_of(request),
+        clock=clock_of(request),
+        organisation_id=identity.organisation_id if identity else None,
+        ip=client_ip(request),
+        user_agent=_user_agent(request),
     )
-    next_url = stored.get("next")
-    return pending, next_url if isinstance(next_url, str) else ""
+    locale = request.state.locale
+    if change.changed:
+        await send_provider_notice(request, change, linked=True)
+        message = N_("%(provider)s est maintenant relié à votre compte.")
+        flash(request, gettext(locale, message, provider=provider.label), "success")
+    else:
+        flash(request, gettext(locale, linking.ALREADY_LINKED, provider=provider.label), "info")
+    return redirect_to(request, "accounts.settings")
 
 
 def _pending_signup(request: Req) -> service.PendingSignup | None:
@@ -129,14 +243,12 @@ def _signup_expired(request: Req) -> Redirect:
 def _signup_page(
     request: Req, signup: service.PendingSignup, form: Form, status_code: int = 200
 ) -> Template:
-    providers: Mapping[str, OidcProvider] = request.app.state.oidc_providers
-    provider = providers.get(signup.provider)
     return render(
         request,
         "accounts/oidc_complete.html",
         form=form,
         email=signup.email,
-        provider=provider.label if provider else signup.provider,
+        provider=provider_label(request, signup.provider),
         status_code=status_code,
     )
 
@@ -176,6 +288,179 @@ async def complete_provider_signup(request: Req) -> Response[Any]:
     return _signup_page(request, signup, form, status_code=422)
 
 
+# --- a provider login that found an existing account: its password first ----------------------
+
+
+def _pending_link(request: Req) -> service.ProviderLink | None:
+    return service.ProviderLink.from_session(
+        mutable_session(request).get(LINK_KEY), now=clock_of(request).now()
+    )
+
+
+def _link_expired(request: Req) -> Redirect:
+    mutable_session(request).pop(LINK_KEY, None)
+    flash(request, N_("La liaison a expiré : recommencez la connexion."), "warning")
+    return redirect_to(request, "accounts.login")
+
+
+def _link_page(
+    request: Req, link: service.ProviderLink, form: Form, status_code: int = 200
+) -> Template:
+    return render(
+        request,
+        "accounts/oidc_link.html",
+        form=form,
+        email=link.email,
+        provider=provider_label(request, link.provider),
+        status_code=status_code,
+    )
+
+
+@get("/auth/link", name="accounts.oidc_link")
+async def show_link_with_password(request: Req) -> Response[Any]:
+    link = _pending_link(request)
+    if link is None:
+        return _link_expired(request)
+    return _link_page(request, link, Form({}))
+
+
+@post("/auth/link", name="accounts.oidc_link_submit")
+async def link_with_password(request: Req) -> Response[Any]:
+    await count_attempt(request, "oidc_link_password", settings_of(request).login_rate_limit)
+    link = _pending_link(request)
+    if link is None:
+        return _link_expired(request)
+    form = parse_password_check(await form_data(request))
+    try:
+        user = await linking.prove_link_with_password(
+            link=link,
+            password=form.values["password"],
+            passwords=passwords_of(request),
+            clock=clock_of(request),
+            ip=client_ip(request),
+            user_agent=_user_agent(request),
+        )
+    except DomainError as error:
+        return _link_page(request, link, Form({}, {"password": error.message}), status_code=422)
+    await refund_attempt(request, "oidc_link_password")  # only wrong passwords use it up
+    try:
+        return await finish_login(
+            request, user, next_url=link.next_url, method=f"oidc:{link.provider}", link=link
+        )
+    except DomainError as error:
+        return _failure(request, link.provider, error)
+
+
+# --- the account page: link another provider, or unlink one -----------------------------------
+
+
+async def _provider_link_page(
+    request: Req, provider: OidcProvider, form: Form, status_code: int = 200
+) -> Template:
+    identity = identity_of(request)
+    recent = linking.is_recent_login(authenticated_at(request), now=clock_of(request).now())
+    return render(
+        request,
+        "accounts/provider_link.html",
+        form=form,
+        provider=provider,
+        can_continue=identity.has_password or recent,
+        status_code=status_code,
+        **await account_page_context(request),
+    )
+
+
+@get(
+    "/account/providers/{provider:str}/link", name="accounts.provider_link", guards=[requires_login]
+)
+async def show_provider_link(request: Req, provider: FromPath[str]) -> Response[Any]:
+    return await _provider_link_page(request, _provider(request, provider), Form({}))
+
+
+@post(
+    "/account/providers/{provider:str}/link",
+    name="accounts.provider_link_submit",
+    guards=[requires_login],
+)
+async def start_provider_link(request: Req, provider: FromPath[str]) -> Response[Any]:
+    chosen = _provider(request, provider)
+    await count_attempt(request, "oidc_link_password", settings_of(request).login_rate_limit)
+    form = parse_password_check(await form_data(request))
+    try:
+        url, pending = await linking.start_provider_link(
+            provider=chosen,
+            redirect_uri=absolute_url(request, "accounts.oidc_callback", provider=chosen.name),
+            user_id=identity_of(request).user_id,
+            password=form.values["password"],
+            authenticated_at=authenticated_at(request),
+            passwords=passwords_of(request),
+            checks=account_checks(request),
+            clock=clock_of(request),
+            ip=client_ip(request),
+            user_agent=_user_agent(request),
+        )
+    except DomainError as error:
+        errors = {error.field or "form": error.message}
+        return await _provider_link_page(request, chosen, Form({}, errors), status_code=422)
+    await refund_attempt(request, "oidc_link_password")
+    return _to_provider(request, url, pending)
+
+
+async def _linked_provider(request: Req, identity_id: int) -> queries.LinkedProvider:
+    context = await account_page_context(request)
+    sign_in: queries.SignInMethods = context["sign_in"]
+    for linked in sign_in.linked:
+        if linked.identity_id == identity_id:
+            return linked
+    raise NotFound(linking.IDENTITY_NOT_FOUND)
+
+
+@get(
+    "/account/providers/{identity_id:int}/unlink",
+    name="accounts.provider_unlink",
+    guards=[requires_login],
+)
+async def confirm_provider_unlink(request: Req, identity_id: FromPath[int]) -> Template:
+    linked = await _linked_provider(request, identity_id)
+    return render(request, "accounts/provider_unlink.html", linked=linked)
+
+
+@post(
+    "/account/providers/{identity_id:int}/unlink",
+    name="accounts.provider_unlink_submit",
+    guards=[requires_login],
+)
+async def unlink_provider(request: Req, identity_id: FromPath[int]) -> Response[Any]:
+    identity = identity_of(request)
+    try:
+        change = await linking.unlink_identity(
+            user_id=identity.user_id,
+            identity_id=identity_id,
+            clock=clock_of(request),
+            organisation_id=identity.organisation_id,
+            ip=client_ip(request),
+            user_agent=_user_agent(request),
+        )
+    except NotFound:
+        raise
+    except DomainError as error:
+        linked = await _linked_provider(request, identity_id)
+        return render(
+            request,
+            "accounts/provider_unlink.html",
+            linked=linked,
+            error=error.message,
+            status_code=error.status_code,
+        )
+    await send_provider_notice(request, change, linked=False)
+    label = provider_label(request, change.provider)
+    message = gettext(
+        request.state.locale, N_("%(provider)s est dissocié de votre compte."), provider=label
+    )
+    flash(request, message, "success")
+    return redirect_to(request, "accounts.settings")
+
+
 router = Router(
     path="/",
     route_handlers=[
@@ -183,6 +468,12 @@ router = Router(
         finish_oidc_login,
         show_provider_signup,
         complete_provider_signup,
+        show_link_with_password,
+        link_with_password,
+        show_provider_link,
+        start_provider_link,
+        confirm_provider_unlink,
+        unlink_provider,
     ],
     include_in_schema=False,
 )

@@ -17,6 +17,7 @@ from app.accounts.forms import (
 )
 from app.accounts.guards import (
     account_checks,
+    account_page_context,
     clock_of,
     identity_of,
     open_session,
@@ -206,9 +207,9 @@ async def verify_login_code(request: Req) -> Response[Any]:
 # --- disable and new recovery codes ---------------------------------------------------------
 
 
-def _settings_page(request: Req, **forms: Form) -> Template:
+async def _settings_page(request: Req, **forms: Form) -> Template:
     """The account page again, with the refused 2FA form showing its error."""
-    context: dict[str, Any] = {"form": Form({}), **forms}
+    context: dict[str, Any] = {"form": Form({}), **forms, **await account_page_context(request)}
     return render(request, "accounts/settings.html", status_code=422, **context)
 
 
@@ -233,7 +234,7 @@ async def disable_totp(request: Req) -> Response[Any]:
             checks=account_checks(request),
         )
     except DomainError as error:
-        return _settings_page(request, disable_form=_errors("disable", error))
+        return await _settings_page(request, disable_form=_errors("disable", error))
     flash(request, N_("La double authentification est désactivée."), "success")
     return redirect_to(request, "accounts.settings")
 
@@ -252,7 +253,7 @@ async def regenerate_recovery_codes(request: Req) -> Response[Any]:
             checks=account_checks(request),
         )
     except DomainError as error:
-        return _settings_page(request, regenerate_form=_errors("regenerate", error))
+        return await _settings_page(request, regenerate_form=_errors("regenerate", error))
     return _no_store(render(request, "accounts/totp_recovery_codes.html", codes=codes))
 
 

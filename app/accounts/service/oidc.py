@@ -1,19 +1,26 @@
-"""Log in or sign up through an OpenID Connect provider.
+"""Log in and sign up through an OpenID Connect provider.
 
-An identity is known by its `(issuer, subject)`. The first time it is seen, it is linked to the
-account with the same address only when the provider vouches for that address
-(`email_verified`) and the account's own address has been confirmed: linking on an unverified
-address would hand an account to whoever typed it first. A newcomer gets no account until they
-name their company; until then the verified identity waits in the session as a `PendingSignup`.
+An identity is known by its `(issuer, subject)`. A login whose identity is not linked yet never
+links it by itself: when an account already uses the address, the visitor must give that
+account's password (and pass its second factor) first; the identity waits in the session as a
+`ProviderLink` meanwhile (see app.accounts.service.providers). Accounts without a password link
+providers from their account page only. A newcomer gets no account until they name their
+company; until then the verified identity waits in the session as a `PendingSignup`.
+
+Until the provider answers, nothing is stored on the server: the pending login travels in an
+encrypted cookie (`seal_pending_login`), and its state can be used once (`SingleUse`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
+from app import limits
 from app.accounts.oidc import (
     OidcError,
     OidcIdentity,
@@ -30,12 +37,18 @@ from app.accounts.service.auth import (
 )
 from app.accounts.tables import ExternalIdentity, User
 from app.clock import Clock
-from app.db import is_unique_violation, unique_violation_as
+from app.db import unique_violation_as
 from app.errors import N_, DomainError
+from app.once import SingleUse
+from app.security import DataKeys, UnreadableSecret
 
 logger = logging.getLogger(__name__)
 
+PENDING_LOGIN_TTL = timedelta(minutes=10)
+PENDING_LOGIN_PURPOSE = "oidc-pending"
 PENDING_SIGNUP_TTL = timedelta(minutes=30)
+PENDING_LINK_TTL = timedelta(minutes=10)
+USED_STATE = "oidc-state"
 
 LOGIN_FAILED = N_("La connexion avec %(provider)s a échoué. Réessayez.")
 EMAIL_NOT_VERIFIED = N_(
@@ -50,6 +63,73 @@ EMAIL_TAKEN = N_(
     "Un compte utilise déjà cette adresse e-mail : reconnectez-vous avec %(provider)s pour y "
     "accéder."
 )
+LOG_IN_AS_USUAL = N_(
+    "Un compte Ponctuel utilise déjà cette adresse et se connecte avec un autre fournisseur. "
+    "Connectez-vous comme d'habitude, puis reliez %(provider)s depuis « Mon compte »."
+)
+
+
+class Intent(StrEnum):
+    """Why a provider login was started: to log in (or sign up), or to link an account."""
+
+    LOGIN = "login"
+    LINK = "link"
+
+
+@dataclass(frozen=True)
+class PendingProviderLogin:
+    """A login sent to the provider and not back yet; kept in an encrypted cookie."""
+
+    provider: str
+    state: str
+    nonce: str
+    code_verifier: str
+    redirect_uri: str
+    next_url: str
+    intent: str
+    user_id: int  # the account to link (intent "link"), else 0
+    started_at: str
+
+    def for_provider(self) -> dict[str, str]:
+        """What `complete_login` checks the provider's answer against."""
+        return {
+            "provider": self.provider,
+            "state": self.state,
+            "nonce": self.nonce,
+            "code_verifier": self.code_verifier,
+            "redirect_uri": self.redirect_uri,
+        }
+
+
+def seal_pending_login(pending: PendingProviderLogin, *, keys: DataKeys) -> str:
+    """The pending login as an authenticated ciphertext, safe to hand to the browser."""
+    return keys.encrypt(json.dumps(asdict(pending)), purpose=PENDING_LOGIN_PURPOSE)
+
+
+def open_pending_login(
+    sealed: str | None, *, keys: DataKeys, now: datetime
+) -> PendingProviderLogin | None:
+    """The pending login of a cookie, or None when absent, forged, malformed or stale."""
+    if not sealed:
+        return None
+    try:
+        data = json.loads(keys.decrypt(sealed, purpose=PENDING_LOGIN_PURPOSE))
+    except (UnreadableSecret, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    names = PendingProviderLogin.__dataclass_fields__
+    values = {name: data.get(name) for name in names}
+    if not isinstance(values["user_id"], int) or not all(
+        isinstance(value, str) for name, value in values.items() if name != "user_id"
+    ):
+        return None
+    pending = PendingProviderLogin(**values)  # type: ignore[arg-type]
+    if pending.intent not in set(Intent) or not _is_fresh(
+        pending.started_at, now, PENDING_LOGIN_TTL
+    ):
+        return None
+    return pending
 
 
 @dataclass(frozen=True)
@@ -78,74 +158,118 @@ class PendingSignup:
         signup = cls(**values)  # type: ignore[arg-type]
         if not (signup.provider and signup.issuer and signup.subject and signup.email):
             return None
-        try:
-            started_at = datetime.fromisoformat(signup.started_at)
-        except ValueError:
-            return None
-        if started_at.tzinfo is None or now - started_at > PENDING_SIGNUP_TTL:
+        if not _is_fresh(signup.started_at, now, PENDING_SIGNUP_TTL):
             return None
         return signup
 
 
 @dataclass(frozen=True)
+class ProviderLink:
+    """An identity waiting to be linked to `user_id` once that account's owner has proven it."""
+
+    user_id: int
+    provider: str
+    issuer: str
+    subject: str
+    email: str
+    next_url: str
+    started_at: str
+
+    def to_session(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_session(cls, data: object, *, now: datetime) -> ProviderLink | None:
+        """The link waiting in the session, or None when absent, malformed or stale."""
+        if not isinstance(data, Mapping):
+            return None
+        values = {name: data.get(name) for name in cls.__dataclass_fields__}
+        if not isinstance(values["user_id"], int) or not all(
+            isinstance(value, str) for name, value in values.items() if name != "user_id"
+        ):
+            return None
+        link = cls(**values)  # type: ignore[arg-type]
+        if not (link.provider and link.issuer and link.subject):
+            return None
+        if not _is_fresh(link.started_at, now, PENDING_LINK_TTL):
+            return None
+        return link
+
+
+@dataclass(frozen=True)
 class ProviderLogin:
-    """Where a successful provider login leads: an existing user, or a signup to complete."""
+    """Where a successful provider login leads: an existing user, a signup, or a link to prove."""
 
     user: User | None = None
     signup: PendingSignup | None = None
+    link: ProviderLink | None = None
 
 
 async def start_provider_login(
     *,
     provider: OidcProvider,
     redirect_uri: str,
+    next_url: str,
     clock: Clock,
+    intent: Intent = Intent.LOGIN,
+    user_id: int = 0,
     ip: str = "",
     user_agent: str = "",
-) -> tuple[str, dict[str, str]]:
-    """The provider's authorization URL and the `pending` login to keep in the session."""
+) -> tuple[str, PendingProviderLogin]:
+    """The provider's authorization URL and the pending login to keep until it answers."""
     try:
-        return await begin_login(provider=provider, redirect_uri=redirect_uri, now=clock.now())
+        url, login = await begin_login(
+            provider=provider, redirect_uri=redirect_uri, now=clock.now()
+        )
     except OidcError as error:
         logger.warning("OIDC login with %s cannot start: %r", provider.name, str(error)[:300])
-        await _record_failure(error.reason, clock=clock, ip=ip, user_agent=user_agent)
+        await record_failure(error.reason, clock=clock, ip=ip, user_agent=user_agent)
         raise DomainError(LOGIN_FAILED) from error
+    pending = PendingProviderLogin(
+        provider=login["provider"],
+        state=login["state"],
+        nonce=login["nonce"],
+        code_verifier=login["code_verifier"],
+        redirect_uri=login["redirect_uri"],
+        next_url=next_url if len(next_url) <= limits.URL_PATH else "",
+        intent=intent,
+        user_id=user_id,
+        started_at=clock.now().isoformat(),
+    )
+    return url, pending
 
 
 async def log_in_with_provider(
     *,
     provider: OidcProvider,
-    pending: dict[str, str] | None,
+    pending: PendingProviderLogin | None,
     params: Mapping[str, str],
-    next_url: str,
+    single_use: SingleUse,
     clock: Clock,
     ip: str = "",
     user_agent: str = "",
 ) -> ProviderLogin:
-    """Verify the provider's answer, then find, link, or prepare the account it belongs to.
+    """Verify the provider's answer, then find or prepare the account it belongs to.
 
-    `pending` must already be removed from the session. Every refusal is a `DomainError` whose
+    `pending` must already be gone from the browser. Every refusal is a `DomainError` whose
     message may use `%(provider)s`, and is recorded in the audit log as `login_failed`.
     """
-    try:
-        identity = await complete_login(
-            provider=provider, pending=pending, params=params, now=clock.now()
-        )
-    except OidcError as error:
-        logger.warning("OIDC login with %s failed: %r", provider.name, str(error)[:300])
-        await _record_failure(error.reason, clock=clock, ip=ip, user_agent=user_agent)
-        raise DomainError(LOGIN_FAILED) from error
-
+    identity = await verified_identity(
+        provider=provider,
+        pending=pending,
+        params=params,
+        single_use=single_use,
+        clock=clock,
+        ip=ip,
+        user_agent=user_agent,
+    )
+    next_url = pending.next_url if pending else ""
     user = await _linked_user(identity)
     if user is not None:
         return ProviderLogin(user=user)
     if not identity.email or not identity.email_verified:
-        await _record_failure(
-            "email_not_verified",
-            clock=clock,
-            ip=ip,
-            user_agent=user_agent,
-            email=identity.email,
+        await record_failure(
+            "email_not_verified", clock=clock, ip=ip, user_agent=user_agent, email=identity.email
         )
         raise DomainError(EMAIL_NOT_VERIFIED)
 
@@ -162,17 +286,25 @@ async def log_in_with_provider(
         )
         return ProviderLogin(signup=signup)
     if user.email_verified_at is None:
-        await _record_failure(
-            "account_not_verified",
-            clock=clock,
-            ip=ip,
-            user_agent=user_agent,
-            email=identity.email,
+        await record_failure(
+            "account_not_verified", clock=clock, ip=ip, user_agent=user_agent, email=user.email
         )
         raise DomainError(ACCOUNT_NOT_VERIFIED)
-    return ProviderLogin(
-        user=await _link(user, identity, clock=clock, ip=ip, user_agent=user_agent)
+    if user.password_hash is None:
+        await record_failure(
+            "account_without_password", clock=clock, ip=ip, user_agent=user_agent, email=user.email
+        )
+        raise DomainError(LOG_IN_AS_USUAL)
+    link = ProviderLink(
+        user_id=user.id,
+        provider=provider.name,
+        issuer=identity.issuer,
+        subject=identity.subject,
+        email=identity.email,
+        next_url=next_url,
+        started_at=clock.now().isoformat(),
     )
+    return ProviderLogin(link=link)
 
 
 async def register_with_provider(
@@ -229,49 +361,60 @@ async def register_with_provider(
     return refreshed
 
 
-async def _linked_user(identity: OidcIdentity) -> User | None:
-    link = await ExternalIdentity.objects().get(
-        (ExternalIdentity.issuer == identity.issuer)
-        & (ExternalIdentity.subject == identity.subject)
-    )
-    if link is None:
-        return None
-    return await User.objects().get(User.id == link.user)
-
-
-async def _link(
-    user: User, identity: OidcIdentity, *, clock: Clock, ip: str, user_agent: str
-) -> User:
-    """Attach the identity to the account; a concurrent request may have done it already."""
+async def verified_identity(
+    *,
+    provider: OidcProvider,
+    pending: PendingProviderLogin | None,
+    params: Mapping[str, str],
+    single_use: SingleUse,
+    clock: Clock,
+    ip: str,
+    user_agent: str,
+) -> OidcIdentity:
+    """The identity the provider vouches for; each pending login is answered at most once."""
     try:
-        await ExternalIdentity(
-            user=user.id,
-            provider=identity.provider,
-            issuer=identity.issuer,
-            subject=identity.subject,
-            email=identity.email,
-            created_at=clock.now(),
-        ).save()
-    except Exception as error:
-        if not is_unique_violation(error):
-            raise
-        linked = await _linked_user(identity)
-        if linked is None:
-            raise
-        return linked
-    await record_event(
-        action="oidc_linked",
-        clock=clock,
-        user_id=user.id,
-        actor_email=user.email,
-        target=f"oidc:{identity.provider}",
-        ip=ip,
-        user_agent=user_agent,
+        if pending is not None and not await single_use.claim(
+            USED_STATE, pending.state, ttl_seconds=int(PENDING_LOGIN_TTL.total_seconds())
+        ):
+            raise OidcError("state_reused")
+        return await complete_login(
+            provider=provider,
+            pending=pending.for_provider() if pending else None,
+            params=params,
+            now=clock.now(),
+        )
+    except OidcError as error:
+        logger.warning("OIDC login with %s failed: %r", provider.name, str(error)[:300])
+        await record_failure(error.reason, clock=clock, ip=ip, user_agent=user_agent)
+        raise DomainError(LOGIN_FAILED) from error
+
+
+def _is_fresh(started_at: str, now: datetime, ttl: timedelta) -> bool:
+    try:
+        started = datetime.fromisoformat(started_at)
+    except ValueError:
+        return False
+    return started.tzinfo is not None and timedelta(0) <= now - started <= ttl
+
+
+async def identity_holder(issuer: str, subject: str) -> int | None:
+    """The id of the account an identity is linked to, if any."""
+    row = (
+        await ExternalIdentity.select(ExternalIdentity.user)
+        .where((ExternalIdentity.issuer == issuer) & (ExternalIdentity.subject == subject))
+        .first()
     )
-    return user
+    return int(row["user"]) if row else None
 
 
-async def _record_failure(
+async def _linked_user(identity: OidcIdentity) -> User | None:
+    holder = await identity_holder(identity.issuer, identity.subject)
+    if holder is None:
+        return None
+    return await User.objects().get(User.id == holder)
+
+
+async def record_failure(
     reason: str, *, clock: Clock, ip: str, user_agent: str, email: str = ""
 ) -> None:
     await record_event(
