@@ -30,6 +30,7 @@ from app.accounts.routes import totp as totp_routes
 from app.clock import Clock, SystemClock
 from app.db import bind_engine, engine_for
 from app.errors import DomainError
+from app.head import HeadAsGetMiddleware
 from app.i18n import gettext
 from app.piccolo_app import ALL_TABLES
 from app.public import routes as public_routes
@@ -151,8 +152,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         ),
         debug=settings.debug,
     )
-    # Outermost, so 404/405 answers from the router get the headers too.
-    app.asgi_handler = SecurityHeadersMiddleware(app.asgi_handler, header_values(settings))
+    # Around the router, so HEAD reaches every GET route and 404/405 answers get the headers too.
+    app.asgi_handler = SecurityHeadersMiddleware(
+        HeadAsGetMiddleware(app.asgi_handler), header_values(settings)
+    )
     return app
 
 
