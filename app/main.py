@@ -37,7 +37,7 @@ from app.public import routes as public_routes
 from app.queue import create_queue
 from app.ratelimit import RateLimiter
 from app.security import DataKeys, Passwords
-from app.security_headers import SecurityHeadersMiddleware, header_values
+from app.security_headers import NoStoreMiddleware, SecurityHeadersMiddleware, header_values
 from app.sessions import RotatingSessionConfig
 from app.settings import ROOT, Settings
 from app.web import make_environment, render
@@ -136,7 +136,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             }
         ),
         stores={"sessions": RedisStore(redis, namespace=f"{settings.redis_prefix}:session")},
-        middleware=[session_config.middleware, IdentityMiddleware()],
+        middleware=[session_config.middleware, IdentityMiddleware(), NoStoreMiddleware()],
         csrf_config=csrf_config,
         template_config=template_config,
         plugins=[HTMXPlugin()],

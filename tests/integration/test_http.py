@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from litestar import Litestar
 
+from app.accounts.tables import User
 from tests.conftest import make_client
-from tests.factories import log_in, make_creditor
+from tests.factories import PASSWORD, log_in, make_creditor, post_form
 from tests.routes import routes_of
 
 Client = httpx.AsyncClient
@@ -89,3 +91,55 @@ async def test_head_sends_the_get_headers_and_no_body_byte(app: Litestar) -> Non
     assert head_headers["status"] == "200" and nothing == b""
     assert head_headers["content-length"] == get_headers["content-length"] == str(len(page))
     assert head_headers["content-type"].startswith("text/html")
+
+
+async def test_every_page_behind_login_is_not_stored_by_caches(
+    app: Litestar, owner: Client
+) -> None:
+    behind_login = [route for route in routes_of(app, "GET") if route.needs_login]
+    assert behind_login, "no route has a guard: the route table was misread"
+    stored = []
+    for route in behind_login:
+        response = await owner.get(route.url(), follow_redirects=False)
+        assert response.status_code < 400, f"{route.url()}: the owner should pass its guard"
+        if "no-store" not in response.headers.get("cache-control", ""):
+            stored.append(f"{route.url()}: {response.headers.get('cache-control')!r}")
+    assert stored == []
+
+
+async def test_pages_opened_by_a_secret_link_are_not_stored_by_caches(
+    app: Litestar, client: Client
+) -> None:
+    secret_links = [route for route in routes_of(app, "GET") if "token" in route.parameters]
+    assert {route.name for route in secret_links} >= {
+        "accounts.verify",
+        "accounts.reset_password",
+        "accounts.invitation",
+    }
+    for route in secret_links:
+        response = await client.get(route.url(), follow_redirects=False)
+        assert response.headers.get("cache-control") == "no-store", route.url()
+
+
+async def test_the_second_factor_page_is_not_stored_by_caches(client: Client) -> None:
+    user, _ = await make_creditor(email="owner@example.com")
+    await User.update({User.totp_enabled_at: datetime(2026, 1, 1, tzinfo=UTC)}).where(
+        User.id == user.id
+    )
+    response = await post_form(
+        client, "/login", {"email": "owner@example.com", "password": PASSWORD}
+    )
+    assert response.url.path == "/login/2fa" and response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_a_logged_in_user_gets_no_store_on_public_pages_too_but_static_files_do_not(
+    owner: Client,
+) -> None:
+    assert (await owner.get("/")).headers["cache-control"] == "no-store"
+    logout = await post_form(owner, "/logout", {}, follow_redirects=False)
+    assert logout.headers["cache-control"] == "no-store"
+    await log_in(owner, "owner@example.com")
+    static = await owner.get("/static/css/app.css")
+    assert static.status_code == 200
+    assert "no-store" not in static.headers.get("cache-control", "")
