@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +12,10 @@ import pytest
 from litestar import Litestar
 
 from app.accounts.tables import User
+from app.db import bind_engine, engine_for
+from app.main import create_app
+from app.piccolo_app import ALL_TABLES
+from app.settings import Settings
 from tests.conftest import make_client
 from tests.factories import PASSWORD, log_in, make_creditor, post_form
 from tests.routes import routes_of
@@ -143,3 +148,31 @@ async def test_a_logged_in_user_gets_no_store_on_public_pages_too_but_static_fil
     static = await owner.get("/static/css/app.css")
     assert static.status_code == 200
     assert "no-store" not in static.headers.get("cache-control", "")
+
+
+@pytest.mark.parametrize("environment", ["development", "production"])
+async def test_no_api_schema_is_published(settings: Settings, environment: str) -> None:
+    production = {
+        "environment": "production",
+        "base_url": "https://ponctuel.example.com",
+        "secret_key": "s" * 48,
+        "encryption_keys": (("k2026", "A" * 43),),
+        "argon2_profile": "rfc9106_low_memory",
+        "database_url": "postgresql://ponctuel@127.0.0.1:1/unreachable",
+    }
+    chosen = dataclasses.replace(
+        settings, **(production if environment == "production" else {"environment": environment})
+    )
+    app = create_app(chosen)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=chosen.base_url
+        ) as visitor:
+            for path in ["/schema", "/schema/openapi.json", "/schema/swagger", "/schema/redoc"]:
+                response = await visitor.get(path)
+                assert response.status_code == 404, path
+                assert "Page introuvable" in response.text
+    finally:
+        bind_engine(engine_for(settings), ALL_TABLES)
+    routes = [*routes_of(app, "GET"), *routes_of(app, "POST")]
+    assert [r.name for r in routes if r.handler.resolve_include_in_schema()] == []
