@@ -21,6 +21,7 @@ from litestar.template.config import TemplateConfig
 from piccolo.engine.postgres import PostgresEngine
 from redis.asyncio import Redis
 
+from app import limits
 from app.accounts.guards import IdentityMiddleware
 from app.accounts.oidc import providers_from_settings
 from app.accounts.routes import auth as auth_routes
@@ -40,7 +41,7 @@ from app.security import DataKeys, Passwords
 from app.security_headers import NoStoreMiddleware, SecurityHeadersMiddleware, header_values
 from app.sessions import RotatingSessionConfig
 from app.settings import ROOT, Settings
-from app.web import make_environment, render
+from app.web import FormDecodingMiddleware, make_environment, render
 
 
 def _error_page(
@@ -136,8 +137,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             }
         ),
         stores={"sessions": RedisStore(redis, namespace=f"{settings.redis_prefix}:session")},
-        middleware=[session_config.middleware, IdentityMiddleware(), NoStoreMiddleware()],
+        middleware=[
+            session_config.middleware,
+            IdentityMiddleware(),
+            NoStoreMiddleware(),
+            FormDecodingMiddleware(),
+        ],
         csrf_config=csrf_config,
+        request_max_body_size=limits.REQUEST_BODY_BYTES,
         template_config=template_config,
         plugins=[HTMXPlugin()],
         # No JSON API yet, so no schema: /schema answers 404 until one is published.
