@@ -129,9 +129,8 @@ class FormDecodingMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         request: Request[Any, Any, Any] = Request(scope, receive)
-        if request.method not in {"GET", "HEAD", "OPTIONS"} and request.content_type[0] in (
-            FORM_TYPES
-        ):
+        is_form = request.content_type[0] in FORM_TYPES
+        if is_form and request.method not in {"GET", "HEAD", "OPTIONS"}:
             try:
                 await request.form()
             except UnicodeDecodeError as error:

@@ -1,4 +1,4 @@
-"""HTTP behaviour of every route: HEAD, private caching, no published schema, request sizes."""
+"""HTTP behaviour of every route: HEAD, private caching, no published schema."""
 
 from __future__ import annotations
 
