@@ -1,10 +1,11 @@
-"""Database engine selection, binding and the engine-neutral unique-violation mapping."""
+"""Database engine selection, binding, database-enforced checks and the unique-violation mapping."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from asyncpg.exceptions import UniqueViolationError
@@ -63,3 +64,64 @@ async def unique_violation_as(
         if is_unique_violation(error):
             raise refusal() from error
         raise
+
+
+@dataclass(frozen=True)
+class Check:
+    """A rule on one column that the database itself enforces, on both engines.
+
+    `condition` is SQL that must hold for the row, with `{column}` where the column goes, e.g.
+    `{column} IN ('a', 'b')`. `on_postgres=False` when PostgreSQL already enforces the rule
+    through the column's type (VARCHAR(n) for lengths).
+    """
+
+    name: str
+    table: str
+    column: str
+    condition: str
+    on_postgres: bool = True
+
+
+def length_check(table: str, column: str, max_length: int) -> Check:
+    """At most `max_length` characters, as VARCHAR(n) means on PostgreSQL."""
+    return Check(
+        name=f"{table}_{column}_length",
+        table=table,
+        column=column,
+        condition=f"length({{column}}) <= {max_length}",
+        on_postgres=False,
+    )
+
+
+def check_statements(engine_type: str, check: Check) -> list[str]:
+    """The SQL that installs `check` on a "postgres" or "sqlite" database.
+
+    PostgreSQL gets a named CHECK constraint. SQLite cannot add one to an existing table, so it
+    gets triggers before INSERT and before UPDATE of the column that abort with the same
+    "CHECK constraint failed: <name>" message SQLite gives for its own CHECK constraints.
+    A NULL value passes, as it does a CHECK constraint.
+    """
+    table, column = _quoted(check.table), _quoted(check.column)
+    if engine_type == "postgres":
+        if not check.on_postgres:
+            return []
+        condition = check.condition.format(column=column)
+        return [f"ALTER TABLE {table} ADD CONSTRAINT {_quoted(check.name)} CHECK ({condition})"]
+    if engine_type != "sqlite":
+        raise ValueError(f"no check statements for the {engine_type!r} engine")
+    condition = check.condition.format(column=f"NEW.{column}")
+    abort = f"SELECT RAISE(ABORT, 'CHECK constraint failed: {check.name}')"
+    events = {"insert": "INSERT", "update": f"UPDATE OF {column}"}
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {_quoted(f'{check.name}_{suffix}')}"
+        f" BEFORE {event} ON {table} FOR EACH ROW WHEN NOT ({condition})"
+        f" BEGIN {abort}; END"
+        for suffix, event in events.items()
+    ]
+
+
+def _quoted(identifier: str) -> str:
+    """An identifier of our own schema (letters, digits, underscores), double-quoted."""
+    if not identifier.replace("_", "").isalnum() or not identifier.isascii():
+        raise ValueError(f"{identifier!r} is not a plain SQL identifier")
+    return f'"{identifier}"'

@@ -31,3 +31,8 @@ IP_ADDRESS = 64
 USER_AGENT = 300
 SHORT_TEXT = 500  # free text on one line (reasons, labels)
 LONG_TEXT = 5000  # free text on several lines (explanations, notes)
+
+# Whole request bodies, in bytes: forms here are a few kilobytes, and there are no uploads yet.
+# Above every field limit combined (a 1 MB value still gets its field error, 422), far below
+# what would let a client make the server hold megabytes per request.
+REQUEST_BODY_BYTES = 2 * 1024 * 1024

@@ -21,6 +21,7 @@ from litestar.template.config import TemplateConfig
 from piccolo.engine.postgres import PostgresEngine
 from redis.asyncio import Redis
 
+from app import limits
 from app.accounts.guards import IdentityMiddleware
 from app.accounts.oidc import providers_from_settings
 from app.accounts.routes import auth as auth_routes
@@ -30,6 +31,7 @@ from app.accounts.routes import totp as totp_routes
 from app.clock import Clock, SystemClock
 from app.db import bind_engine, engine_for
 from app.errors import AccountLocked, DomainError
+from app.head import HeadAsGetMiddleware
 from app.i18n import gettext
 from app.once import SingleUse
 from app.piccolo_app import ALL_TABLES
@@ -37,10 +39,10 @@ from app.public import routes as public_routes
 from app.queue import create_queue
 from app.ratelimit import RateLimiter
 from app.security import DataKeys, Passwords
-from app.security_headers import SecurityHeadersMiddleware, header_values
+from app.security_headers import NoStoreMiddleware, SecurityHeadersMiddleware, header_values
 from app.sessions import RotatingSessionConfig
 from app.settings import ROOT, Settings
-from app.web import make_environment, render
+from app.web import FormDecodingMiddleware, make_environment, render
 
 
 def _error_page(
@@ -151,8 +153,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             }
         ),
         stores={"sessions": RedisStore(redis, namespace=f"{settings.redis_prefix}:session")},
-        middleware=[session_config.middleware, IdentityMiddleware()],
+        middleware=[
+            session_config.middleware,
+            IdentityMiddleware(),
+            NoStoreMiddleware(),
+            FormDecodingMiddleware(),
+        ],
         csrf_config=csrf_config,
+        request_max_body_size=limits.REQUEST_BODY_BYTES,
         template_config=template_config,
         plugins=[HTMXPlugin()],
         # No JSON API yet, so no schema: /schema answers 404 until one is published.
@@ -168,8 +176,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         ),
         debug=settings.debug,
     )
-    # Outermost, so 404/405 answers from the router get the headers too.
-    app.asgi_handler = SecurityHeadersMiddleware(app.asgi_handler, header_values(settings))
+    # Around the router, so HEAD reaches every GET route and 404/405 answers get the headers too.
+    app.asgi_handler = SecurityHeadersMiddleware(
+        HeadAsGetMiddleware(app.asgi_handler), header_values(settings)
+    )
     return app
 
 

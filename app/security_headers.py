@@ -1,9 +1,13 @@
-"""Security headers on every response, error pages and htmx fragments included."""
+"""Security headers on every response, error pages and htmx fragments included.
+
+Pages meant for one person are also kept out of browser and proxy caches (`no-store`).
+"""
 
 from __future__ import annotations
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.settings import Settings
@@ -62,3 +66,43 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# A path parameter of this name carries a secret (email verification, password reset and
+# invitation links): the page it opens is private even to a visitor who is not logged in.
+SECRET_PATH_PARAMETER = "token"  # noqa: S105 (a parameter name, not a secret)
+
+
+def _is_static_file(scope: Scope) -> bool:
+    return scope["path"].startswith("/static/")
+
+
+def is_private(scope: Scope) -> bool:
+    """The response is for one person: a logged-in user, a session, or a secret link."""
+    if scope.get("state", {}).get("identity") is not None:
+        return True
+    session = scope.get("session")
+    if isinstance(session, dict) and session:
+        return True  # logged in now, halfway through a login, or an unfinished signup
+    return SECRET_PATH_PARAMETER in scope.get("path_params", {})
+
+
+class NoStoreMiddleware(ASGIMiddleware):
+    """`Cache-Control: no-store` on private responses, unless the handler chose its own.
+
+    Static files keep their own caching. Runs inside the session middleware, so a session the
+    handler has just opened counts.
+    """
+
+    scopes = (ScopeType.HTTP,)
+    should_bypass_for_scope = staticmethod(_is_static_file)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        async def send_with_cache_control(message: Message) -> None:
+            if message["type"] == "http.response.start" and is_private(scope):
+                headers = MutableScopeHeaders.from_message(message)
+                if "cache-control" not in headers:
+                    headers["cache-control"] = "no-store"
+            await send(message)
+
+        await next_app(scope, receive, send_with_cache_control)

@@ -1,4 +1,8 @@
-"""Server-side sessions in Redis, with a fresh session id on every login (no fixation)."""
+"""Server-side sessions in Redis, with a fresh session id on every login (no fixation).
+
+The CSRF token changes at the same moment: Litestar's CSRF protection is a double-submit
+cookie, so a token planted or read before the login must not stay valid in the session after.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.middleware.csrf import generate_csrf_token
 from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
     ServerSideSessionConfig,
@@ -51,8 +56,31 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             headers = MutableScopeHeaders.from_message(message)
             cookie = Cookie(key=self.config.key, value=new_id, **params)  # type: ignore[arg-type]
             headers.add("Set-Cookie", cookie.to_header(header=""))
+            _renew_csrf_cookie(headers, connection)
             return
         await super().store_in_message(scope_session, message, connection)
+
+
+def _renew_csrf_cookie(
+    headers: MutableScopeHeaders, connection: ASGIConnection[Any, Any, Any, Any]
+) -> None:
+    """Set a new CSRF token cookie, made as the CSRF middleware makes its own.
+
+    It comes after any cookie that middleware set on this response, so the browser keeps it.
+    """
+    config = connection.app.csrf_config
+    if config is None:
+        return
+    cookie = Cookie(
+        key=config.cookie_name,
+        value=generate_csrf_token(secret=config.secret),
+        path=config.cookie_path,
+        secure=config.cookie_secure,
+        httponly=config.cookie_httponly,
+        samesite=config.cookie_samesite,
+        domain=config.cookie_domain,
+    )
+    headers.add("Set-Cookie", cookie.to_header(header=""))
 
 
 class RotatingSessionConfig(ServerSideSessionConfig):

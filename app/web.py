@@ -6,9 +6,12 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request
-from litestar.exceptions import TooManyRequestsException
+from litestar.enums import RequestEncodingType, ScopeType
+from litestar.exceptions import ClientException, TooManyRequestsException
+from litestar.middleware import ASGIMiddleware
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.accounts.rules import PASSWORD_MIN_LENGTH
 from app.i18n import JINJA_FILTERS, JINJA_GETTEXT, LOCALE_COOKIE, negotiate
@@ -110,6 +113,30 @@ async def form_data(request: Request[Any, Any, Any]) -> dict[str, str]:
     """The submitted form's text fields (file parts are ignored)."""
     form = await request.form()
     return {key: str(value) for key, value in form.items() if isinstance(value, str)}
+
+
+FORM_TYPES = frozenset({RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART})
+
+
+class FormDecodingMiddleware(ASGIMiddleware):
+    """Parse a submitted form before anything reads it: bytes that are not UTF-8 are a 400.
+
+    Litestar decodes multipart fields strictly and raises UnicodeDecodeError, which would be a
+    500; url-encoded fields get replacement characters instead. The parsed form is kept in the
+    request's scope, so the CSRF check and the handler read this same copy.
+    """
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        request: Request[Any, Any, Any] = Request(scope, receive)
+        is_form = request.content_type[0] in FORM_TYPES
+        if is_form and request.method not in {"GET", "HEAD", "OPTIONS"}:
+            try:
+                await request.form()
+            except UnicodeDecodeError as error:
+                raise ClientException("the submitted form is not UTF-8 text") from error
+        await next_app(scope, receive, send)
 
 
 def mutable_session(request: Request[Any, Any, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import uvicorn
@@ -55,14 +55,22 @@ async def serve_asgi(
     sock: socket.socket | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    options: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[str]:
     """Serve `app` until the block ends; yields its base URL once the server accepts requests.
 
     Pass `sock` from `listening_socket()` when the URL must be known before `app` is built;
-    otherwise the server binds `host:port` itself (port 0: any free port).
+    otherwise the server binds `host:port` itself (port 0: any free port). `options` are more
+    uvicorn.Config arguments (proxy headers, HTTP implementation...).
     """
     sock = sock or listening_socket(host, port)
-    config = uvicorn.Config(app, log_level="warning", lifespan="auto", timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="auto",
+        timeout_graceful_shutdown=2,
+        **(options or {}),
+    )
     server = _TestServer(config)
 
     async def run() -> None:
