@@ -17,12 +17,16 @@ from app.accounts.rules import (
     password_message,
     password_problem,
 )
-from app.companies.rules import InvalidIdentifier, normalise_siren
+from app.companies.rules import InvalidIdentifier, UnattributedSiren, normalise_siren
 from app.errors import N_
 from app.forms import Field, Form, read_form
 
 WRONG_LOGIN = N_("Adresse e-mail ou mot de passe incorrect.")
 INVALID_SIREN = N_("Ce numéro SIREN n'est pas valide (9 chiffres).")
+UNATTRIBUTED_SIREN = N_(
+    "Ce numéro SIREN n'existe pas : l'INSEE ne l'attribue à aucune entreprise. Recopiez celui "
+    "de votre extrait Kbis ou de votre avis de situation au répertoire Sirene."
+)
 
 EMAIL = Field("email", limits.EMAIL, required=N_("Saisissez une adresse e-mail valide."))
 FULL_NAME = Field("full_name", limits.PERSON_NAME, required=N_("Indiquez votre nom."))
@@ -70,6 +74,8 @@ def _check_siren(form: Form) -> None:
         return
     try:
         form.values["siren"] = normalise_siren(form.get("siren"))
+    except UnattributedSiren:
+        form.errors["siren"] = UNATTRIBUTED_SIREN
     except InvalidIdentifier:
         form.errors["siren"] = INVALID_SIREN
 
