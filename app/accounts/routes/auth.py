@@ -8,7 +8,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from app.accounts import queries
+from app.accounts import paths, queries
 from app.accounts.forms import (
     parse_change_password,
     parse_email_only,
@@ -111,12 +111,12 @@ async def show_signup_sent(request: Req) -> Template:
     return render(request, "accounts/signup_sent.html")
 
 
-@get("/verify/{token:str}", name="accounts.verify")
+@get(paths.VERIFY_EMAIL, name="accounts.verify")
 async def show_verify(request: Req, token: FromPath[str]) -> Template:
     return render(request, "accounts/verify.html", token=token, error=None)
 
 
-@post("/verify/{token:str}", name="accounts.verify_submit")
+@post(paths.VERIFY_EMAIL, name="accounts.verify_submit")
 async def confirm_email(request: Req, token: FromPath[str]) -> Response[Any]:
     try:
         await service.verify_email(secret=token, clock=clock_of(request))
@@ -133,14 +133,14 @@ async def confirm_email(request: Req, token: FromPath[str]) -> Response[Any]:
 # --- login and logout ---------------------------------------------------------------------
 
 
-@get("/login", name="accounts.login")
+@get(paths.LOGIN, name="accounts.login")
 async def show_login(request: Req, next: FromQuery[str | None] = None) -> Response[Any]:
     if getattr(request.state, "identity", None) is not None:
         return redirect_to(request, "accounts.dashboard")
     return render(request, "accounts/login.html", form=Form({"next": next or ""}))
 
 
-@post("/login", name="accounts.login_submit")
+@post(paths.LOGIN, name="accounts.login_submit")
 async def log_in(request: Req) -> Response[Any]:
     await count_attempt(request, "login", settings_of(request).login_rate_limit)
     form = parse_login(await form_data(request))
@@ -187,32 +187,24 @@ async def log_out(request: Req) -> Redirect:
 # --- password reset and change ------------------------------------------------------------
 
 
-@get("/password/forgot", name="accounts.forgot_password")
+@get(paths.FORGOT_PASSWORD, name="accounts.forgot_password")
 async def show_forgot_password(request: Req) -> Template:
     return render(request, "accounts/forgot_password.html", form=Form({}))
 
 
-@post("/password/forgot", name="accounts.forgot_password_submit")
+@post(paths.FORGOT_PASSWORD, name="accounts.forgot_password_submit")
 async def request_password_reset(request: Req) -> Response[Any]:
     await count_attempt(request, "reset", settings_of(request).login_rate_limit * 2)
     form = parse_email_only(await form_data(request))
     if not form.is_valid:
         return render(request, "accounts/forgot_password.html", form=form, status_code=422)
-    issued = await service.issue_password_reset(email=form.get("email"), clock=clock_of(request))
-    if issued is not None:
-        user, secret = issued
-        await queue_email(
-            request.app.state.queue,
-            template="password_reset",
-            to=user.email,
-            subject=N_("Réinitialisez votre mot de passe"),
-            locale=user.locale,
-            link=absolute_url(request, "accounts.reset_password", token=secret),
-        )
+    await service.request_password_reset(
+        queue=request.app.state.queue, email=form.get("email"), locale=request.state.locale
+    )
     return render(request, "accounts/forgot_password_sent.html", email=form.get("email"))
 
 
-@get("/password/reset/{token:str}", name="accounts.reset_password")
+@get(paths.RESET_PASSWORD, name="accounts.reset_password")
 async def show_reset_password(request: Req, token: FromPath[str]) -> Template:
     valid = await service.check_reset_token(secret=token, clock=clock_of(request))
     return render(
@@ -225,7 +217,7 @@ async def show_reset_password(request: Req, token: FromPath[str]) -> Template:
     )
 
 
-@post("/password/reset/{token:str}", name="accounts.reset_password_submit")
+@post(paths.RESET_PASSWORD, name="accounts.reset_password_submit")
 async def set_new_password(request: Req, token: FromPath[str]) -> Response[Any]:
     form = parse_new_password(await form_data(request))
     if form.is_valid:
@@ -303,7 +295,7 @@ async def set_locale(request: Req) -> Response[Any]:
     return response
 
 
-@get("/app", name="accounts.dashboard", guards=[requires_login])
+@get(paths.DASHBOARD, name="accounts.dashboard", guards=[requires_login])
 async def show_dashboard(request: Req) -> Template:
     identity = identity_of(request)
     memberships = await queries.memberships_of(identity.user_id)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.accounts import rules
+from arq.connections import ArqRedis
+
+from app.accounts import paths, rules
 from app.accounts.rules import Role
 from app.accounts.service.attempts import AccountChecks, CheckKind
 from app.accounts.service.audit import record_event
@@ -14,6 +16,8 @@ from app.clock import Clock
 from app.companies.rules import InvalidIdentifier, normalise_siren, vat_for
 from app.db import unique_violation_as
 from app.errors import N_, DomainError
+from app.messaging.email import queue_email
+from app.queue import enqueue
 from app.security import Passwords
 
 VERIFY_EMAIL_TTL = timedelta(hours=48)
@@ -24,6 +28,7 @@ LINK_EXPIRED = N_("Ce lien n'est plus valable. Demandez-en un nouveau.")
 
 SIREN_TAKEN = N_("Ce SIREN a déjà un compte Ponctuel : demandez à un collègue de vous inviter.")
 SIGNUP_RACE = N_("Ce compte existe déjà ou est en cours de création.")
+PASSWORD_RESET_JOB = "send_password_reset"  # noqa: S105 (the worker job of that name)
 
 
 @dataclass(frozen=True)
@@ -210,14 +215,35 @@ async def authenticate(
     return user
 
 
-async def issue_password_reset(*, email: str, clock: Clock) -> tuple[User, str] | None:
-    """A reset secret for an existing account, or None (the caller answers the same either way)."""
+async def request_password_reset(*, queue: ArqRedis, email: str, locale: str) -> None:
+    """Hand a reset request to the worker, whatever the address: the request itself reads and
+    writes nothing, so a known and an unknown address cost the same and leave the same trace."""
+    await enqueue(queue, PASSWORD_RESET_JOB, email, locale)
+
+
+async def send_password_reset(
+    *, email: str, locale: str, queue: ArqRedis, base_url: str, clock: Clock
+) -> bool:
+    """Issue a reset link and queue its email when the address has an account (worker side).
+
+    An unknown address is dropped; returns whether an email was queued.
+    """
     user = await User.objects().get(User.email == email)
     if user is None:
-        return None
+        return False
     secret = await issue_token(user_id=user.id, purpose=TokenPurpose.RESET_PASSWORD, clock=clock)
-    await record_event(action="password_reset_requested", clock=clock, user_id=user.id)
-    return user, secret
+    await record_event(
+        action="password_reset_requested", clock=clock, user_id=user.id, actor_email=user.email
+    )
+    await queue_email(
+        queue,
+        template="password_reset",
+        to=user.email,
+        subject=N_("Réinitialisez votre mot de passe"),
+        locale=user.locale or locale,
+        link=paths.link(base_url, paths.RESET_PASSWORD, token=secret),
+    )
+    return True
 
 
 async def check_reset_token(*, secret: str, clock: Clock) -> bool:
@@ -225,14 +251,19 @@ async def check_reset_token(*, secret: str, clock: Clock) -> bool:
     return token is not None
 
 
-async def _set_password(*, user_id: int, password: str, passwords: Passwords) -> None:
-    """Store a new hash and end every open session of the user."""
+async def _set_password(*, user_id: int, password: str, passwords: Passwords, clock: Clock) -> None:
+    """Store a new hash, end every open session of the user and kill their other reset links."""
     await User.update(
         {
             User.password_hash: await passwords.hash(password),
             User.session_epoch: User.session_epoch + 1,
         }
     ).where(User.id == user_id)
+    await AccountToken.update({AccountToken.used_at: clock.now()}).where(
+        (AccountToken.user == user_id)
+        & (AccountToken.purpose == TokenPurpose.RESET_PASSWORD)
+        & AccountToken.used_at.is_null()
+    )
 
 
 async def reset_password(*, secret: str, password: str, passwords: Passwords, clock: Clock) -> int:
@@ -245,7 +276,7 @@ async def reset_password(*, secret: str, password: str, passwords: Passwords, cl
         raise DomainError(LINK_EXPIRED)
     check_password(password, email=user.email)
     user_id = await _consume(token, clock=clock)
-    await _set_password(user_id=user_id, password=password, passwords=passwords)
+    await _set_password(user_id=user_id, password=password, passwords=passwords, clock=clock)
     await User.update({User.email_verified_at: clock.now()}).where(
         (User.id == user_id) & User.email_verified_at.is_null()
     )
@@ -275,7 +306,7 @@ async def change_password(
             message = N_("Le mot de passe actuel est incorrect.")
             raise DomainError(message, field="current_password")
     check_password(new_password, email=user.email)
-    await _set_password(user_id=user_id, password=new_password, passwords=passwords)
+    await _set_password(user_id=user_id, password=new_password, passwords=passwords, clock=clock)
     await record_event(
         action="password_changed",
         clock=clock,
