@@ -18,7 +18,7 @@ from app.accounts.rules import (
     password_problem,
 )
 from app.companies.rules import InvalidIdentifier, UnattributedSiren, normalise_siren
-from app.errors import N_
+from app.errors import N_, Text
 from app.forms import Field, Form, read_form
 
 WRONG_LOGIN = N_("Adresse e-mail ou mot de passe incorrect.")
@@ -56,6 +56,21 @@ DISABLE_CODE = Field("disable_code", limits.ONE_TIME_CODE)
 REGENERATE_CODE = Field("regenerate_code", limits.ONE_TIME_CODE)
 ORGANISATION_ID = Field("organisation_id", limits.ROW_ID_INPUT)
 LOCALE = Field("locale", limits.LOCALE)
+CLAIMANT_NAME = Field(
+    "claimant_name", limits.PERSON_NAME, required=N_("Indiquez vos nom et prénom.")
+)
+CLAIMANT_ROLE = Field(
+    "claimant_role",
+    limits.JOB_TITLE,
+    required=N_("Indiquez votre fonction dans l'entreprise (gérant, comptable…)."),
+)
+EXPLANATION = Field(
+    "explanation",
+    limits.LONG_TEXT,
+    required=N_("Expliquez pourquoi ce SIREN est celui de votre entreprise."),
+    multiline=True,
+)
+EXPLANATION_MIN_LENGTH = 30
 
 INVITABLE_ROLES = tuple(Role)
 
@@ -193,3 +208,15 @@ def parse_organisation_switch(data: Mapping[str, str]) -> int:
 
 def parse_locale(data: Mapping[str, str]) -> Form:
     return read_form(data, (LOCALE, NEXT))
+
+
+def parse_claim(data: Mapping[str, str]) -> Form:
+    """A claim on a SIREN: the company, who the claimant is and why the SIREN is theirs."""
+    form = read_form(data, (SIREN, ORGANISATION_NAME, CLAIMANT_NAME, CLAIMANT_ROLE, EXPLANATION))
+    _check_siren(form)
+    if "explanation" not in form.errors and len(form.get("explanation")) < EXPLANATION_MIN_LENGTH:
+        form.errors["explanation"] = Text(
+            N_("Donnez un peu plus de détails (%(min)s caractères au moins)."),
+            min=EXPLANATION_MIN_LENGTH,
+        )
+    return form

@@ -14,6 +14,9 @@ FORGOT_PASSWORD = "/password/forgot"  # noqa: S105 (a path)
 VERIFY_EMAIL = "/verify/{token:str}"
 RESET_PASSWORD = "/password/reset/{token:str}"  # noqa: S105 (a path)
 DASHBOARD = "/app"
+SIREN_TAKEN = "/signup/siren-taken"
+CLAIM = "/claims/{claim_id:int}"
+ADMIN_CLAIM = "/admin/claims/{claim_id:int}"
 
 _PARAMETER = re.compile(r"\{(\w+):\w+\}")
 

@@ -148,6 +148,9 @@ async def test_changing_the_password_also_kills_pending_reset_links(
         (paths.VERIFY_EMAIL, "accounts.verify", {"token": "abc-DEF_123"}),
         (paths.RESET_PASSWORD, "accounts.reset_password", {"token": "abc-DEF_123"}),
         (paths.DASHBOARD, "accounts.dashboard", {}),
+        (paths.SIREN_TAKEN, "accounts.siren_taken", {}),
+        (paths.CLAIM, "accounts.claim", {"claim_id": 42}),
+        (paths.ADMIN_CLAIM, "admin.claim", {"claim_id": 42}),
     ],
 )
 async def test_links_built_for_emails_lead_to_the_routes(

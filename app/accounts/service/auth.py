@@ -1,20 +1,16 @@
-"""Account use cases: sign up, verify, log in, reset and change passwords, audit trail."""
+"""Account use cases: confirm an account's address, log in, reset and change passwords."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from arq.connections import ArqRedis
 
 from app.accounts import paths, rules
-from app.accounts.rules import Role
 from app.accounts.service.attempts import AccountChecks, CheckKind
 from app.accounts.service.audit import record_event
-from app.accounts.tables import AccountToken, Membership, Organisation, TokenPurpose, User
+from app.accounts.tables import AccountToken, TokenPurpose, User
 from app.clock import Clock
-from app.companies.rules import InvalidIdentifier, normalise_siren, vat_for
-from app.db import unique_violation_as
 from app.errors import N_, DomainError
 from app.messaging.email import queue_email
 from app.queue import enqueue
@@ -26,19 +22,8 @@ VERIFICATION_RESEND_INTERVAL = timedelta(minutes=10)
 LINK_EXPIRED = N_("Ce lien n'est plus valable. Demandez-en un nouveau.")
 
 
-SIREN_TAKEN = N_("Ce SIREN a déjà un compte Ponctuel : demandez à un collègue de vous inviter.")
 SIGNUP_RACE = N_("Ce compte existe déjà ou est en cours de création.")
 PASSWORD_RESET_JOB = "send_password_reset"  # noqa: S105 (the worker job of that name)
-
-
-@dataclass(frozen=True)
-class Registration:
-    """Outcome of a signup: a new account with its verification secret, or an existing email."""
-
-    user_id: int
-    is_new: bool
-    verification_token: str | None
-    locale: str
 
 
 def check_password(password: str, *, email: str = "") -> None:
@@ -87,94 +72,11 @@ async def _consume(token: AccountToken | None, *, clock: Clock) -> int:
     return int(token.user)
 
 
-def valid_siren(text: str) -> str:
-    """The normalised SIREN of the organisation being created, or a field error."""
-    try:
-        return normalise_siren(text)
-    except InvalidIdentifier as error:
-        raise DomainError(N_("Ce numéro SIREN n'est pas valide."), field="siren") from error
-
-
-async def ensure_siren_free(siren: str) -> None:
-    """One organisation per SIREN: colleagues join by invitation instead."""
-    if await Organisation.exists().where(Organisation.siren == siren):
-        raise DomainError(SIREN_TAKEN, field="siren")
-
-
-async def create_owner_account(
-    *,
-    email: str,
-    full_name: str,
-    password_hash: str | None,
-    email_verified_at: datetime | None,
-    locale: str,
-    organisation_name: str,
-    siren: str,
-    now: datetime,
-) -> tuple[User, Organisation]:
-    """A user and the organisation they own; the caller holds the transaction."""
-    user = User(
-        email=email,
-        full_name=full_name.strip(),
-        password_hash=password_hash,
-        email_verified_at=email_verified_at,
-        locale=locale,
-        created_at=now,
-    )
-    await user.save()
-    org = Organisation(
-        name=organisation_name.strip(), siren=siren, vat_number=vat_for(siren), created_at=now
-    )
-    await org.save()
-    await Membership(user=user.id, organisation=org.id, role=Role.OWNER, created_at=now).save()
-    await User.update({User.last_organisation_id: org.id}).where(User.id == user.id)
-    return user, org
-
-
-async def register_creditor(
-    *,
-    email: str,
-    password: str,
-    full_name: str,
-    organisation_name: str,
-    siren: str,
-    locale: str,
-    passwords: Passwords,
-    clock: Clock,
-) -> Registration:
-    """Create a user, their organisation (owner role) and an email verification secret.
-
-    An address that already has an account gets no error (that would reveal it): the caller
-    emails its owner instead, and the page shown is the same.
-    """
-    siren = valid_siren(siren)
-    check_password(password, email=email)
-    password_hash = await passwords.hash(password)
-    existing = await User.select(User.id, User.locale).where(User.email == email).first()
-    if existing is not None:
-        return Registration(existing["id"], False, None, existing["locale"])
-    await ensure_siren_free(siren)
-    now = clock.now()
-    async with unique_violation_as(lambda: DomainError(SIGNUP_RACE)), User._meta.db.transaction():
-        user, org = await create_owner_account(
-            email=email,
-            full_name=full_name,
-            password_hash=password_hash,
-            email_verified_at=None,
-            locale=locale,
-            organisation_name=organisation_name,
-            siren=siren,
-            now=now,
-        )
-        token = await issue_token(user_id=user.id, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock)
-    await record_event(
-        action="signup", clock=clock, user_id=user.id, organisation_id=org.id, actor_email=email
-    )
-    return Registration(user.id, True, token, locale)
-
-
 async def verify_email(*, secret: str, clock: Clock) -> int:
-    """Confirm an address from the emailed link; returns the user id."""
+    """Confirm an existing account's address from an account token's link; returns the user id.
+
+    New accounts are confirmed through their signup request instead (service.signup).
+    """
     token = await _valid_token(secret=secret, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock)
     user_id = await _consume(token, clock=clock)
     await User.update({User.email_verified_at: clock.now()}).where(
