@@ -6,7 +6,7 @@ import asyncio
 import os
 import sys
 
-from app.accounts.service.auth import create_owner_account
+from app.accounts.service.signup import create_owner_account
 from app.accounts.tables import User
 from app.clock import Clock, SystemClock
 from app.db import bind_engine, engine_for

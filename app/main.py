@@ -25,9 +25,11 @@ from app import limits
 from app.accounts.guards import IdentityMiddleware
 from app.accounts.oidc import providers_from_settings
 from app.accounts.routes import auth as auth_routes
+from app.accounts.routes import claims as claims_routes
 from app.accounts.routes import members as members_routes
 from app.accounts.routes import oidc as oidc_routes
 from app.accounts.routes import totp as totp_routes
+from app.admin.routes import claims as admin_claims_routes
 from app.clock import Clock, SystemClock
 from app.db import bind_engine, engine_for
 from app.errors import AccountLocked, DomainError
@@ -130,6 +132,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         members_routes.router,
         totp_routes.router,
         oidc_routes.router,
+        claims_routes.router,
+        admin_claims_routes.router,
     ]
     if not settings.is_production:
         from app.dev import routes as dev_routes

@@ -26,6 +26,7 @@ PATH_EXAMPLES: dict[str, str] = {
     "membership_id": "999999",
     "invitation_id": "999999",
     "identity_id": "999999",
+    "claim_id": "999999",
 }
 
 _PARAMETER = re.compile(r"\{(\w+):\w+\}")

@@ -22,6 +22,7 @@ from app.piccolo_app import ALL_TABLES
 from app.ratelimit import RateLimiter
 from app.settings import Settings
 from app.web import make_environment
+from workers.accounts import delete_expired_signups, send_password_reset
 from workers.email import send_email
 from workers.health import heartbeat
 
@@ -48,8 +49,14 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await engine.close_connection_pool()
 
 
-FUNCTIONS = [func(send_email, max_tries=8, timeout=60)]
-CRON_JOBS = [cron(heartbeat, second={0, 15, 30, 45}, run_at_startup=True, unique=True, timeout=10)]
+FUNCTIONS = [
+    func(send_email, max_tries=8, timeout=60),
+    func(send_password_reset, max_tries=3, timeout=30),
+]
+CRON_JOBS = [
+    cron(heartbeat, second={0, 15, 30, 45}, run_at_startup=True, unique=True, timeout=10),
+    cron(delete_expired_signups, minute=17, second=0, unique=True, timeout=300),
+]
 
 
 def worker_options(settings: Settings) -> dict[str, Any]:

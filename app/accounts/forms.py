@@ -17,12 +17,16 @@ from app.accounts.rules import (
     password_message,
     password_problem,
 )
-from app.companies.rules import InvalidIdentifier, normalise_siren
-from app.errors import N_
+from app.companies.rules import InvalidIdentifier, UnattributedSiren, normalise_siren
+from app.errors import N_, Text
 from app.forms import Field, Form, read_form
 
 WRONG_LOGIN = N_("Adresse e-mail ou mot de passe incorrect.")
 INVALID_SIREN = N_("Ce numéro SIREN n'est pas valide (9 chiffres).")
+UNATTRIBUTED_SIREN = N_(
+    "Ce numéro SIREN n'existe pas : l'INSEE ne l'attribue à aucune entreprise. Recopiez celui "
+    "de votre extrait Kbis ou de votre avis de situation au répertoire Sirene."
+)
 
 EMAIL = Field("email", limits.EMAIL, required=N_("Saisissez une adresse e-mail valide."))
 FULL_NAME = Field("full_name", limits.PERSON_NAME, required=N_("Indiquez votre nom."))
@@ -52,6 +56,21 @@ DISABLE_CODE = Field("disable_code", limits.ONE_TIME_CODE)
 REGENERATE_CODE = Field("regenerate_code", limits.ONE_TIME_CODE)
 ORGANISATION_ID = Field("organisation_id", limits.ROW_ID_INPUT)
 LOCALE = Field("locale", limits.LOCALE)
+CLAIMANT_NAME = Field(
+    "claimant_name", limits.PERSON_NAME, required=N_("Indiquez vos nom et prénom.")
+)
+CLAIMANT_ROLE = Field(
+    "claimant_role",
+    limits.JOB_TITLE,
+    required=N_("Indiquez votre fonction dans l'entreprise (gérant, comptable…)."),
+)
+EXPLANATION = Field(
+    "explanation",
+    limits.LONG_TEXT,
+    required=N_("Expliquez pourquoi ce SIREN est celui de votre entreprise."),
+    multiline=True,
+)
+EXPLANATION_MIN_LENGTH = 30
 
 INVITABLE_ROLES = tuple(Role)
 
@@ -70,6 +89,8 @@ def _check_siren(form: Form) -> None:
         return
     try:
         form.values["siren"] = normalise_siren(form.get("siren"))
+    except UnattributedSiren:
+        form.errors["siren"] = UNATTRIBUTED_SIREN
     except InvalidIdentifier:
         form.errors["siren"] = INVALID_SIREN
 
@@ -187,3 +208,15 @@ def parse_organisation_switch(data: Mapping[str, str]) -> int:
 
 def parse_locale(data: Mapping[str, str]) -> Form:
     return read_form(data, (LOCALE, NEXT))
+
+
+def parse_claim(data: Mapping[str, str]) -> Form:
+    """A claim on a SIREN: the company, who the claimant is and why the SIREN is theirs."""
+    form = read_form(data, (SIREN, ORGANISATION_NAME, CLAIMANT_NAME, CLAIMANT_ROLE, EXPLANATION))
+    _check_siren(form)
+    if "explanation" not in form.errors and len(form.get("explanation")) < EXPLANATION_MIN_LENGTH:
+        form.errors["explanation"] = Text(
+            N_("Donnez un peu plus de détails (%(min)s caractères au moins)."),
+            min=EXPLANATION_MIN_LENGTH,
+        )
+    return form

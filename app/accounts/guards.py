@@ -10,7 +10,11 @@ from typing import Any
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+)
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.response import Redirect
@@ -23,7 +27,7 @@ from app.accounts.service.attempts import AccountChecks
 from app.accounts.service.audit import record_event
 from app.accounts.tables import Membership, User
 from app.clock import Clock
-from app.errors import N_
+from app.errors import N_, Forbidden
 from app.i18n import LOCALE_COOKIE, negotiate
 from app.messaging.email import queue_email
 from app.sessions import rotate_session_id
@@ -47,6 +51,8 @@ class Identity:
     organisation_name: str
     siren: str
     role: str | None
+    is_platform_admin: bool = False
+    organisation_suspended: bool = False
 
     @property
     def can_manage_members(self) -> bool:
@@ -85,7 +91,10 @@ async def _membership_row(user_id: int, org_id: object) -> dict[str, Any] | None
         return None
     row: dict[str, Any] | None = (
         await Membership.select(
-            Membership.role, Membership.organisation.name, Membership.organisation.siren
+            Membership.role,
+            Membership.organisation.name,
+            Membership.organisation.siren,
+            Membership.organisation.suspended_at,
         )
         .where((Membership.user == user_id) & (Membership.organisation == org_id))
         .first()
@@ -136,6 +145,8 @@ async def _identity_from_session(request: Request[Any, Any, Any]) -> Identity | 
         organisation_name=membership["organisation.name"] if membership else "",
         siren=membership["organisation.siren"] if membership else "",
         role=membership["role"] if membership else None,
+        is_platform_admin=bool(user.is_platform_admin),
+        organisation_suspended=bool(membership and membership["organisation.suspended_at"]),
     )
 
 
@@ -217,6 +228,26 @@ def requires_owner(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteH
     identity = identity_of(connection)
     if identity.organisation_id is None or not identity.is_owner:
         raise PermissionDeniedException()
+
+
+def requires_platform_admin(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Platform administration: platform administrators with two-factor login only.
+
+    Everyone else gets the 404 of a page that does not exist; an administrator without a
+    second factor is told to turn it on.
+    """
+    identity = identity_of(connection)
+    if not identity.is_platform_admin:
+        raise NotFoundException()
+    if not identity.has_totp:
+        raise Forbidden(
+            N_(
+                "L'administration de Ponctuel demande la double authentification : activez-la "
+                "dans Mon compte, puis revenez sur cette page."
+            )
+        )
 
 
 async def finish_login(

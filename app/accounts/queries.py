@@ -1,7 +1,8 @@
-"""Read side of accounts: members, pending invitations, organisation facts, the audit log page.
+"""Read side of accounts: members, pending invitations, organisation facts, the audit log page,
+a user's SIREN claims.
 
-Every function takes the current organisation's id (or the user's, for their memberships and
-sign-in providers) and reads nothing outside it.
+Every function takes the current organisation's id (or the user's, for their memberships,
+sign-in providers, signup request and claims) and reads nothing outside it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from datetime import datetime
 from piccolo.custom_types import Combinable
 
 from app.accounts.rules import can_unlink_provider, role_rank
-from app.accounts.tables import AuditEvent, ExternalIdentity, Invitation, Membership, Organisation
+from app.accounts.tables import (
+    AuditEvent,
+    ExternalIdentity,
+    Invitation,
+    Membership,
+    Organisation,
+    SignupRequest,
+    SirenClaim,
+)
 from app.errors import N_, NotFound
 
 AUDIT_PAGE_SIZE = 50
@@ -46,6 +55,9 @@ class OrganisationFacts:
     siren: str
     vat_number: str
     member_count: int
+    suspended_at: datetime | None = None
+    suspension_reason: str = ""
+    withdrawn_siren: str = ""
 
 
 @dataclass(frozen=True)
@@ -162,14 +174,29 @@ async def pending_invitations(organisation_id: int, *, now: datetime) -> list[In
 
 async def organisation_facts(organisation_id: int) -> OrganisationFacts:
     row = (
-        await Organisation.select(Organisation.name, Organisation.siren, Organisation.vat_number)
+        await Organisation.select(
+            Organisation.name,
+            Organisation.siren,
+            Organisation.vat_number,
+            Organisation.suspended_at,
+            Organisation.suspension_reason,
+            Organisation.withdrawn_siren,
+        )
         .where(Organisation.id == organisation_id)
         .first()
     )
     if row is None:
         raise NotFound(N_("Cette entreprise est introuvable."))
     count: int = await Membership.count().where(Membership.organisation == organisation_id)
-    return OrganisationFacts(row["name"], row["siren"], row["vat_number"], count)
+    return OrganisationFacts(
+        row["name"],
+        row["siren"],
+        row["vat_number"],
+        count,
+        suspended_at=row["suspended_at"],
+        suspension_reason=row["suspension_reason"],
+        withdrawn_siren=row["withdrawn_siren"],
+    )
 
 
 def _audit_scope(organisation_id: int) -> Combinable:
@@ -283,3 +310,97 @@ async def sign_in_methods(
         ProviderChoice(name, label) for name, label in providers.items() if name not in names
     ]
     return SignInMethods(linked=linked, linkable=linkable)
+
+
+# --- a user's SIREN request and claims ------------------------------------------------------
+
+CLAIM_NOT_FOUND = N_("Cette demande est introuvable.")
+
+
+@dataclass(frozen=True)
+class SirenRequest:
+    """The company a confirmed user asked for and could not get: its SIREN was taken."""
+
+    organisation_name: str
+    siren: str
+    asked_at: datetime
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    claim_id: int
+    siren: str
+    organisation_name: str
+    claimant_name: str
+    claimant_role: str
+    explanation: str
+    status: str
+    decision_reason: str
+    created_at: datetime
+    decided_at: datetime | None
+
+
+async def siren_request_of(user_id: int) -> SirenRequest | None:
+    """The user's latest confirmed signup whose SIREN was taken, if any."""
+    row = (
+        await SignupRequest.select(
+            SignupRequest.organisation_name, SignupRequest.siren, SignupRequest.created_at
+        )
+        .where((SignupRequest.user == user_id) & SignupRequest.verified_at.is_not_null())
+        .order_by(SignupRequest.id, ascending=False)
+        .first()
+    )
+    if row is None:
+        return None
+    return SirenRequest(row["organisation_name"], row["siren"], row["created_at"])
+
+
+def _claim_view(row: dict[str, object]) -> ClaimView:
+    return ClaimView(
+        claim_id=int(str(row["id"])),
+        siren=str(row["siren"]),
+        organisation_name=str(row["organisation_name"]),
+        claimant_name=str(row["claimant_name"]),
+        claimant_role=str(row["claimant_role"]),
+        explanation=str(row["explanation"]),
+        status=str(row["status"]),
+        decision_reason=str(row["decision_reason"]),
+        created_at=row["created_at"],  # type: ignore[arg-type]
+        decided_at=row["decided_at"],  # type: ignore[arg-type]
+    )
+
+
+_CLAIM_COLUMNS = (
+    SirenClaim.id,
+    SirenClaim.siren,
+    SirenClaim.organisation_name,
+    SirenClaim.claimant_name,
+    SirenClaim.claimant_role,
+    SirenClaim.explanation,
+    SirenClaim.status,
+    SirenClaim.decision_reason,
+    SirenClaim.created_at,
+    SirenClaim.decided_at,
+)
+
+
+async def claims_of(user_id: int) -> list[ClaimView]:
+    """The claims a user filed, newest first."""
+    rows = (
+        await SirenClaim.select(*_CLAIM_COLUMNS)
+        .where(SirenClaim.claimant == user_id)
+        .order_by(SirenClaim.id, ascending=False)
+    )
+    return [_claim_view(row) for row in rows]
+
+
+async def claim_of(user_id: int, claim_id: int) -> ClaimView:
+    """One of the user's claims; another user's claim is not found, like a missing one."""
+    row = (
+        await SirenClaim.select(*_CLAIM_COLUMNS)
+        .where((SirenClaim.id == claim_id) & (SirenClaim.claimant == user_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound(CLAIM_NOT_FOUND)
+    return _claim_view(row)

@@ -31,6 +31,14 @@ class Role(StrEnum):
     OWNER = "owner"
 
 
+class ClaimStatus(StrEnum):
+    """Where a SIREN claim stands: waiting for a platform administrator, or decided."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
 ROLE_RANK = {role: rank for rank, role in enumerate(Role)}
 
 

@@ -16,7 +16,7 @@ from piccolo.columns import (
 from piccolo.table import Table
 
 from app import limits
-from app.accounts.rules import Role
+from app.accounts.rules import ClaimStatus, Role
 
 
 class TokenPurpose(StrEnum):
@@ -44,7 +44,14 @@ class User(Table, tablename="app_user"):
 
 
 class Organisation(Table):
-    """A creditor company, identified by its SIREN."""
+    """A creditor company, identified by its SIREN.
+
+    When a platform administrator gives the SIREN to the company that proved it is theirs
+    (an accepted `SirenClaim`), this organisation is suspended: it keeps its members and
+    history, `withdrawn_siren` records the SIREN it lost, and `siren` holds a marker that can
+    never be a real SIREN (app.companies.rules.withdrawn_siren_marker), so the column stays
+    unique and not null.
+    """
 
     id = Serial(primary_key=True)
 
@@ -52,6 +59,9 @@ class Organisation(Table):
     siren = Varchar(length=limits.SIREN, unique=True)
     vat_number = Varchar(length=limits.VAT_NUMBER)
     created_at = Timestamptz()
+    suspended_at = Timestamptz(null=True, default=None)
+    suspension_reason = Varchar(length=limits.LONG_TEXT, default="")
+    withdrawn_siren = Varchar(length=limits.SIREN, default="")
 
 
 class Membership(Table):
@@ -81,6 +91,57 @@ class AccountToken(Table):
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
+
+
+class SignupRequest(Table):
+    """A signup waiting for its address to be confirmed: the person and the company they asked for.
+
+    Nothing is reserved until the emailed link is used: not the address (several requests may
+    name it; the one confirmed first creates the account) nor the SIREN (the organisation is
+    created at confirmation if the SIREN is still free). Only the link's hash is kept. A
+    request that is not confirmed within its lifetime is deleted by the worker.
+
+    When the SIREN was taken by then, the confirmed request stays, linked to the new `user`
+    and without its secrets, to tell them so and to fill in a claim.
+    """
+
+    id = Serial(primary_key=True)
+
+    email = Varchar(length=limits.EMAIL, index=True)
+    full_name = Varchar(length=limits.PERSON_NAME, default="")
+    password_hash = Varchar(length=limits.PASSWORD_HASH, null=True, default=None)
+    locale = Varchar(length=limits.LOCALE, default="fr")
+    organisation_name = Varchar(length=limits.ORGANISATION_NAME)
+    siren = Varchar(length=limits.SIREN)
+    token_hash = Varchar(length=limits.SECRET_HASH, null=True, default=None, unique=True)
+    expires_at = Timestamptz(index=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=True, index=True)
+    verified_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class SirenClaim(Table):
+    """A verified person's claim that a SIREN held by another organisation is their company's.
+
+    A platform administrator decides; one pending claim per (claimant, SIREN) (raw index).
+    """
+
+    id = Serial(primary_key=True)
+
+    claimant = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False, index=True)
+    siren = Varchar(length=limits.SIREN, index=True)
+    organisation_name = Varchar(length=limits.ORGANISATION_NAME)
+    claimant_name = Varchar(length=limits.PERSON_NAME)
+    claimant_role = Varchar(length=limits.JOB_TITLE)
+    explanation = Varchar(length=limits.LONG_TEXT)
+    held_by = ForeignKey(
+        references=Organisation, on_delete=OnDelete.set_null, null=True, index=True
+    )
+    status = Varchar(length=limits.CLAIM_STATUS, choices=ClaimStatus, default=ClaimStatus.PENDING)
+    reviewer = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True, index=True)
+    decided_at = Timestamptz(null=True, default=None)
+    decision_reason = Varchar(length=limits.LONG_TEXT, default="")
+    created_at = Timestamptz(index=True)
 
 
 class Invitation(Table):
@@ -148,6 +209,8 @@ TABLES: list[type[Table]] = [
     Organisation,
     Membership,
     AccountToken,
+    SignupRequest,
+    SirenClaim,
     Invitation,
     ExternalIdentity,
     RecoveryCode,

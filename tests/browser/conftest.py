@@ -32,7 +32,7 @@ from playwright.async_api import (
 from stdnum import luhn
 
 from app.demo import DEMO_EMAIL, DEMO_PASSWORD
-from app.dev.stack import RunningStack, local_stack
+from app.dev.stack import PYTHON, RunningStack, local_stack, run_step
 from app.messaging.outbox import OutboxMessage, free_port, read_outbox
 from tests.browser.pages import LoginPage, SignupPage, SiteChrome, TotpSetupPage, VerifyPage
 
@@ -315,7 +315,7 @@ def axe() -> Callable[[Page], Awaitable[None]]:
 
 def random_siren() -> str:
     """A random SIREN with a valid Luhn key (not a real company's, most likely)."""
-    stem = f"{secrets.randbelow(10**8):08d}"
+    stem = f"{secrets.randbelow(10**8 - 1) + 1:08d}"  # 00000000 is never attributed
     return stem + luhn.calc_check_digit(stem)
 
 
@@ -340,6 +340,7 @@ class Accounts:
     english: Account
     with_totp: Account
     storage: dict[str, dict[str, Any]]  # locale -> logged-in storage state
+    with_totp_storage: dict[str, Any]  # with_totp logged in, second factor already passed
 
 
 async def create_account(open_page: NewPage, mailbox: Mailbox, *, name: str) -> Account:
@@ -358,7 +359,7 @@ async def create_account(open_page: NewPage, mailbox: Mailbox, *, name: str) -> 
     await expect(page).to_have_url(re.compile(r"/signup/sent$"))
     message = await mailbox.wait_for(to=email)
     await VerifyPage(page).confirm(Mailbox.link(message, "/verify/"))
-    await expect(page).to_have_url(re.compile(r"/login$"))
+    await expect(page).to_have_url(re.compile(r"/app$"))  # the link logs the new owner in
     return Account(email=email, password=PASSWORD, full_name=name)
 
 
@@ -388,6 +389,7 @@ async def accounts(browser: Browser, base_url: str, mailbox: Mailbox) -> AsyncIt
     secret = await setup.enable(password=with_totp.password)
     await expect(setup.recovery_codes).to_be_visible()
     with_totp = dataclasses.replace(with_totp, totp_secret=secret)
+    with_totp_state = dict(await page.context.storage_state())
 
     async def logged_in_state(account: Account, locale: str) -> dict[str, Any]:
         page = await open_page()
@@ -409,4 +411,13 @@ async def accounts(browser: Browser, base_url: str, mailbox: Mailbox) -> AsyncIt
         english=english,
         with_totp=with_totp,
         storage={"fr": french_state, "en": english_state},
+        with_totp_storage=with_totp_state,
     )
+
+
+@pytest.fixture(scope="session")
+def platform_admin(accounts: Accounts, live_stack: RunningStack) -> dict[str, Any]:
+    """The storage state of a platform administrator with two-factor login (the 2FA user),
+    made one with the documented command."""
+    run_step([PYTHON, "-m", "app.admin", "grant-admin", accounts.with_totp.email], live_stack.env)
+    return accounts.with_totp_storage

@@ -44,6 +44,19 @@ class VerifyPage:
         await self.page.get_by_role("button", name="Confirmer mon adresse").click()
 
 
+class ClaimFormPage:
+    """/claims/new: contest the registration of a SIREN (prefilled from a taken signup)."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    async def file(self, *, role: str, explanation: str) -> None:
+        page = self.page
+        await page.get_by_label("Votre fonction dans l'entreprise").fill(role)
+        await page.get_by_label("Pourquoi ce SIREN est celui de votre entreprise").fill(explanation)
+        await page.get_by_role("button", name="Envoyer ma demande").click()
+
+
 class LoginPage:
     def __init__(self, page: Page) -> None:
         self.page = page

@@ -58,8 +58,21 @@ async def test_new_creditor_signs_up_invites_a_colleague_and_secures_the_account
     )
     await expect(page).to_have_url(re.compile(r"/signup/sent$"))
     await expect(page.get_by_role("heading", level=1)).to_have_text("Vérifiez votre boîte mail")
-    user = database.row("SELECT * FROM app_user WHERE email = ?", email)
-    assert user is not None and user["email_verified_at"] is None
+    assert database.row("SELECT id FROM app_user WHERE email = ?", email) is None
+    assert database.row("SELECT id FROM organisation WHERE siren = ?", siren) is None
+    pending = database.row("SELECT siren FROM signup_request WHERE email = ?", email)
+    assert pending == {"siren": siren}, "nothing is reserved before the address is confirmed"
+
+    # The worker delivers the verification email through SMTP; its link creates the account
+    # and the company, and logs the new owner in.
+    message = await mailbox.wait_for(to=email, subject="Confirmez votre adresse")
+    await VerifyPage(page).confirm(mailbox.link(message, "/verify/"))
+    await expect(page).to_have_url(re.compile(r"/app$"))
+    confirmed = page.get_by_role("status").filter(has_text="Votre adresse e-mail est confirmée")
+    await expect(confirmed).to_be_visible()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Claire Martin")
+    user = database.row("SELECT id, email_verified_at FROM app_user WHERE email = ?", email)
+    assert user is not None and user["email_verified_at"] is not None
     owner = database.row(
         "SELECT m.role FROM membership m JOIN organisation o ON o.id = m.organisation "
         "WHERE m.user = ? AND o.siren = ?",
@@ -67,20 +80,6 @@ async def test_new_creditor_signs_up_invites_a_colleague_and_secures_the_account
         siren,
     )
     assert owner == {"role": "owner"}
-
-    # The worker delivers the verification email through SMTP; its link confirms the address.
-    message = await mailbox.wait_for(to=email, subject="Confirmez votre adresse")
-    await VerifyPage(page).confirm(mailbox.link(message, "/verify/"))
-    await expect(page).to_have_url(re.compile(r"/login$"))
-    confirmed = page.get_by_role("status").filter(has_text="Votre adresse e-mail est confirmée")
-    await expect(confirmed).to_be_visible()
-    verified = database.row("SELECT email_verified_at FROM app_user WHERE email = ?", email)
-    assert verified is not None and verified["email_verified_at"] is not None
-
-    # Log in.
-    await LoginPage(page).log_in(email, PASSWORD)
-    await expect(page).to_have_url(re.compile(r"/app$"))
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Claire Martin")
 
     # Invite a colleague from the members page (the form is posted by htmx).
     await page.get_by_role("navigation").get_by_role("link", name="Membres", exact=True).click()

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import PASSWORD, Database, Mailbox, NewPage
-from tests.browser.pages import SignupPage, VerifyPage
+from tests.browser.pages import LoginPage, SignupPage, SiteChrome, VerifyPage
 
 Axe = Callable[[Page], Awaitable[None]]
 
@@ -63,9 +63,11 @@ async def test_existing_account_links_the_provider_after_its_password(
         password=PASSWORD,
     )
     await VerifyPage(page).confirm(Mailbox.link(await mailbox.wait_for(to=email), "/verify/"))
-    await expect(page).to_have_url(re.compile(r"/login$"))
+    await expect(page).to_have_url(re.compile(r"/app$"))  # the link logs the new owner in
     user = database.row("SELECT id FROM app_user WHERE email = ?", email)
     assert user is not None
+    await SiteChrome(page).log_out()
+    await LoginPage(page).goto()
 
     await page.get_by_role("link", name="Continuer avec Sandbox").click()
     await page.get_by_role("button", name=re.compile("Chloé Lambert")).click()

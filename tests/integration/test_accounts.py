@@ -6,7 +6,7 @@ import httpx
 from litestar import Litestar
 from redis.asyncio import Redis
 
-from app.accounts.tables import AuditEvent, Membership, Organisation, Role, User
+from app.accounts.tables import AuditEvent, Membership, Organisation, Role, SignupRequest, User
 from app.settings import Settings
 from tests.conftest import make_client
 from tests.factories import PASSWORD, link_in, log_in, make_creditor, make_user, post_form
@@ -22,32 +22,38 @@ SIGNUP = {
 }
 
 
-async def test_signup_creates_owner_and_sends_a_working_verification_link(
+async def test_signup_reserves_nothing_until_the_emailed_link_creates_owner_and_company(
     client: Client, run_worker, outbox
 ) -> None:
     response = await post_form(client, "/signup", SIGNUP, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/signup/sent"
 
-    user = await User.objects().get(User.email == "claire@example.com")
-    assert user is not None and user.email_verified_at is None
-    org = await Organisation.objects().get(Organisation.siren == "732829320")
-    assert org is not None and org.vat_number == "FR44732829320"
-    membership = await Membership.objects().get(Membership.user == user.id)
-    assert membership is not None and membership.role == Role.OWNER
+    assert not await User.exists().where(User.email == "claire@example.com")
+    assert not await Organisation.exists().where(Organisation.siren == "732829320")
+    request = await SignupRequest.objects().get(SignupRequest.email == "claire@example.com")
+    assert request is not None and request.siren == "732829320"
 
     await run_worker()
     [email] = outbox("claire@example.com")
     assert "Confirmez votre adresse" in email.subject
+    assert "Dupont Menuiserie" in email.text and "732829320" in email.text
     path = link_in(email.text, "/verify/")
+    assert path.removeprefix("/verify/") not in str(request.token_hash), "only a hash is kept"
 
     page = await client.get(path)
     assert page.status_code == 200
     confirmed = await post_form(client, path, {})
-    assert confirmed.status_code == 200
-    assert "Vous pouvez vous connecter" in confirmed.text
-    user = await User.objects().get(User.id == user.id)
+    assert confirmed.status_code == 200 and str(confirmed.url).endswith("/app")
+    assert "bienvenue sur Ponctuel" in confirmed.text and "Dupont Menuiserie" in confirmed.text
+    user = await User.objects().get(User.email == "claire@example.com")
     assert user is not None and user.email_verified_at is not None
+    org = await Organisation.objects().get(Organisation.siren == "732829320")
+    assert org is not None and org.vat_number == "FR44732829320"
+    membership = await Membership.objects().get(Membership.user == user.id)
+    assert membership is not None and membership.role == Role.OWNER
+    assert membership.organisation == org.id
+    assert not await SignupRequest.exists().where(SignupRequest.email == "claire@example.com")
 
     again = await post_form(client, path, {})
     assert again.status_code == 400, "a verification link works once"
@@ -76,6 +82,7 @@ async def test_signup_with_an_existing_email_reveals_nothing_and_warns_the_owner
     assert response.status_code == 303 and response.headers["location"] == "/signup/sent"
     assert await User.count().where(User.email == "taken@example.com") == 1
     assert not await Organisation.exists().where(Organisation.siren == "732829320")
+    assert not await SignupRequest.exists()
     await run_worker()
     [email] = outbox("taken@example.com")
     assert "déjà un compte" in email.subject

@@ -204,6 +204,11 @@ BENIGN = {
     "organisation_id": "1",
     "locale": "en",
     "next": "/app",
+    "claimant_name": "Claire Dupont",
+    "claimant_role": "Gérante",
+    "explanation": "Je suis la gérante de cette entreprise depuis 2004.",
+    "reason": "Kbis vérifié auprès du greffe.",
+    "status": "pending",
 }
 # Each one in every field at once: whatever a route reads, it reads this.
 SWEEP_VALUES = [

@@ -127,18 +127,33 @@ async def test_the_signup_form_refuses_an_invalid_siren_in_french(client: Client
     assert not await User.exists().where(User.email == "claire@example.com")
 
 
-async def test_the_signup_form_refuses_a_siren_that_already_has_an_account(
+async def test_a_newcomer_whose_siren_is_taken_gets_an_account_and_is_told_so(
     client: Client,
 ) -> None:
     await make_creditor(email="other@example.com")
-    taken = await Organisation.select(Organisation.siren).first()
+    taken = await Organisation.select(Organisation.id, Organisation.siren).first()
     assert taken is not None
     await client.get(await callback_from_provider(client, "claire@example.com"))
 
-    response = await post_form(client, "/auth/complete", {**COMPANY, "siren": taken["siren"]})
+    dashboard = await post_form(client, "/auth/complete", {**COMPANY, "siren": taken["siren"]})
+
+    assert dashboard.status_code == 200 and str(dashboard.url).endswith("/app")
+    assert "est déjà utilisé" in dashboard.text
+    assert "Contester l'inscription" in dashboard.text
+    user = await User.objects().get(User.email == "claire@example.com")
+    assert user is not None and user.email_verified_at is not None
+    assert not await Membership.exists().where(Membership.user == user.id)
+    assert await Organisation.count().where(Organisation.siren == taken["siren"]) == 1
+    assert await Membership.exists().where(Membership.organisation == taken["id"])
+
+
+async def test_the_signup_form_refuses_a_siren_insee_never_attributes(client: Client) -> None:
+    await client.get(await callback_from_provider(client, "claire@example.com"))
+
+    response = await post_form(client, "/auth/complete", {**COMPANY, "siren": "000000000"})
 
     assert response.status_code == 422
-    assert "demandez à un collègue de vous inviter" in response.text
+    assert "l'INSEE ne l'attribue à aucune entreprise" in response.text
     assert not await User.exists().where(User.email == "claire@example.com")
 
 

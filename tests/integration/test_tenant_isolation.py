@@ -37,6 +37,7 @@ from app.accounts.tables import (
     Membership,
     Organisation,
     Role,
+    SirenClaim,
     TokenPurpose,
     User,
 )
@@ -94,12 +95,32 @@ async def _owners_identity_of(org: Organisation) -> int:
     return int(identity.id)
 
 
+async def _claim_of_owner_of(org: Organisation) -> int:
+    """A SIREN claim filed by the organisation's owner (claims belong to a person)."""
+    owner = await Membership.objects().get(
+        (Membership.organisation == org.id) & (Membership.role == Role.OWNER)
+    )
+    assert owner is not None
+    claim = SirenClaim(
+        claimant=owner.user,
+        siren="443061841",
+        organisation_name=f"Claim of {org.name}",
+        claimant_name="Claimant",
+        claimant_role="Gérant",
+        explanation="Ce SIREN est le nôtre depuis 1999.",
+        created_at=AT,
+    )
+    await claim.save()
+    return int(claim.id)
+
+
 # Kind of object -> how to create one inside a given organisation (returns its id).
 OBJECT_BUILDERS: dict[str, Callable[[Organisation], Awaitable[int]]] = {
     "membership": _member_of,
     "invitation": _pending_invitation_of,
     "organisation": _organisation,
     "external_identity": _owners_identity_of,
+    "claim": _claim_of_owner_of,
 }
 
 
@@ -127,7 +148,11 @@ ID_ROUTES: list[IdRoute] = [
         method="GET",
     ),
     IdRoute("accounts.provider_unlink_submit", path_ids={"identity_id": "external_identity"}),
+    IdRoute("accounts.claim", path_ids={"claim_id": "claim"}, method="GET"),
 ]
+# Platform administration is platform-wide by design: test_admin_claims proves that every
+# /admin/ route refuses everyone but platform administrators with a second factor.
+PLATFORM_WIDE = ("/admin/",)
 
 
 async def _objects_of(org: Organisation, route: IdRoute) -> dict[str, int]:
@@ -218,7 +243,7 @@ async def test_every_id_bearing_route_is_listed(app: Litestar) -> None:
     id_routes = {
         handler.name
         for route in app.routes
-        if not route.path.startswith(("/dev/", "/schema", "/static"))
+        if not route.path.startswith(("/dev/", "/schema", "/static", *PLATFORM_WIDE))
         and _takes_an_id(route.path_parameters)
         for handler in getattr(route, "route_handlers", [])
         if handler.name
@@ -238,6 +263,10 @@ SKIPPED_PAGES: dict[str, str] = {
     "/auth/{provider:str}/": "hands over to and back from the identity provider (test_oidc_login)",
     "/account/providers/{provider:str}/link": (
         "needs a configured provider; its page is the account page's own (visited) with a form"
+    ),
+    "/admin/": (
+        "platform administration, platform-wide by design and closed to creditors "
+        "(test_admin_claims)"
     ),
 }
 _PARAMETER = re.compile(r"\{(\w+):[^}]+\}")
@@ -291,7 +320,23 @@ async def _seed_organisation_b() -> Organisation:
     await _invitation(org, "invitee@bmark.example", owner)
     await _event(org, "auditor@bmark.example", "member_invited", "target-bmark", B_IP)
     await _event(None, "owner@bmark.example", "login_failed", "", B_IP)
+    await _claim(owner, "Bmark claim")
     return org
+
+
+async def _claim(claimant: User, explanation: str) -> int:
+    """A pending SIREN claim of `claimant` on a SIREN neither organisation holds."""
+    claim = SirenClaim(
+        claimant=claimant.id,
+        siren="404833048",
+        organisation_name=f"{explanation} company",
+        claimant_name=claimant.full_name,
+        claimant_role="Gérant",
+        explanation=explanation,
+        created_at=AT,
+    )
+    await claim.save()
+    return int(claim.id)
 
 
 async def _seed_organisation_a() -> SeededA:
@@ -305,6 +350,7 @@ async def _seed_organisation_a() -> SeededA:
     verify = await issue_token(user_id=owner.id, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock)
     reset = await issue_token(user_id=owner.id, purpose=TokenPurpose.RESET_PASSWORD, clock=clock)
     own_invitation = await _invitation(org, owner.email, owner)  # opened by its invitee: 200
+    claim = await _claim(owner, "Amark claim")
     identity = ExternalIdentity(
         user=owner.id,
         provider="sandbox",
@@ -322,6 +368,7 @@ async def _seed_organisation_a() -> SeededA:
             "/password/reset/{token:str}": {"token": reset},
             "/invitations/{token:str}": {"token": own_invitation},
             "/account/providers/{identity_id:int}/unlink": {"identity_id": str(identity.id)},
+            "/claims/{claim_id:int}": {"claim_id": str(claim)},
         },
     )
 
@@ -370,6 +417,7 @@ async def test_no_page_shows_another_organisations_data(app: Litestar, client: C
     assert "<html" not in pages["htmx /app/members"], "htmx got the members table partial"
     assert "target-amark" in pages["page /app/audit"]
     assert seeded.organisation.name.lower() in pages["page /app"]
+    assert "amark claim" in pages["page /claims"], "the claims list shows A's own claim"
 
 
 async def test_every_get_route_is_visited_or_skipped_with_a_reason(app: Litestar) -> None:

@@ -7,7 +7,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum import luhn
 
-from app.companies.rules import InvalidIdentifier, normalise_siren, normalise_vat, vat_for
+from app.companies.rules import (
+    InvalidIdentifier,
+    SirenProblem,
+    UnattributedSiren,
+    normalise_siren,
+    normalise_vat,
+    siren_problem,
+    vat_for,
+    withdrawn_siren_marker,
+)
+
+NINE_DIGITS = st.text(alphabet="0123456789", min_size=9, max_size=9)
 
 
 @pytest.mark.parametrize(
@@ -16,17 +27,69 @@ from app.companies.rules import InvalidIdentifier, normalise_siren, normalise_va
         ("732829320", "732829320"),
         ("732 829 320", "732829320"),
         ("732.829.320", "732829320"),
+        ("732-829-320", "732829320"),
+        ("732\u00a0829\u00a0320", "732829320"),  # no-break spaces, as French text sets them
+        ("732\u202f829\u202f320", "732829320"),
+        ("  732829320 ", "732829320"),
         ("356000000", "356000000"),  # La Poste's SIREN passes Luhn
+        ("005520135", "005520135"),  # leading zeros are real, older numbers
+        ("000325175", "000325175"),
+        ("552100554", "552100554"),
     ],
 )
 def test_valid_sirens_are_normalised(text: str, expected: str) -> None:
+    assert siren_problem(text) is None
     assert normalise_siren(text) == expected
 
 
-@pytest.mark.parametrize("text", ["732829321", "73282932", "7328293200", "ABCDEFGHI", ""])
-def test_invalid_sirens_are_refused(text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("732829321", SirenProblem.CHECKSUM),
+        ("000000001", SirenProblem.CHECKSUM),
+        ("73282932", SirenProblem.FORMAT),
+        ("7328293200", SirenProblem.FORMAT),
+        ("ABCDEFGHI", SirenProblem.FORMAT),
+        ("", SirenProblem.FORMAT),
+        ("732_829_320", SirenProblem.FORMAT),
+        ("٧٣٢٨٢٩٣٢٠", SirenProblem.FORMAT),  # digits, but not the ASCII ones
+        ("000000000", SirenProblem.NEVER_ATTRIBUTED),
+        ("000 000 000", SirenProblem.NEVER_ATTRIBUTED),
+        ("000.000.000", SirenProblem.NEVER_ATTRIBUTED),
+    ],
+)
+def test_invalid_sirens_are_refused_with_their_reason(text: str, problem: SirenProblem) -> None:
+    assert siren_problem(text) == problem
     with pytest.raises(InvalidIdentifier):
         normalise_siren(text)
+
+
+def test_the_all_zero_siren_is_refused_as_never_attributed() -> None:
+    with pytest.raises(UnattributedSiren):
+        normalise_siren("000000000")
+    with pytest.raises(InvalidIdentifier):
+        vat_for("000000000")
+
+
+def test_a_mistyped_siren_is_not_reported_as_never_attributed() -> None:
+    with pytest.raises(InvalidIdentifier) as refused:
+        normalise_siren("732829321")
+    assert not isinstance(refused.value, UnattributedSiren)
+
+
+def test_every_number_of_the_lowest_range_is_judged_by_key_and_attribution() -> None:
+    """All 100,000 numbers 000000000 to 000099999, where the never-attributed one lives."""
+    accepted = 0
+    for number in range(100_000):
+        siren = f"{number:09d}"
+        expected = None
+        if not luhn.is_valid(siren):
+            expected = SirenProblem.CHECKSUM
+        elif siren == "000000000":
+            expected = SirenProblem.NEVER_ATTRIBUTED
+        assert siren_problem(siren) == expected, siren
+        accepted += expected is None
+    assert accepted == 10_000 - 1  # one key per sequence, minus the all-zero sequence
 
 
 def test_vat_number_is_derived_from_the_siren() -> None:
@@ -43,7 +106,7 @@ def test_vat_number_with_a_wrong_key_is_refused() -> None:
         normalise_vat("FR84323140391")
 
 
-@given(st.text(alphabet="0123456789", min_size=8, max_size=8))
+@given(st.text(alphabet="0123456789", min_size=8, max_size=8).filter(lambda b: b != "00000000"))
 def test_every_luhn_completed_siren_is_accepted_and_has_a_valid_vat(body: str) -> None:
     siren = body + luhn.calc_check_digit(body)
     assert normalise_siren(siren) == siren
@@ -51,10 +114,30 @@ def test_every_luhn_completed_siren_is_accepted_and_has_a_valid_vat(body: str) -
     assert vat.endswith(siren) and normalise_vat(vat) == vat
 
 
-@given(st.text(alphabet="0123456789", min_size=9, max_size=9))
-def test_a_siren_is_accepted_exactly_when_its_luhn_key_is_right(siren: str) -> None:
-    if luhn.is_valid(siren):
+@given(NINE_DIGITS)
+def test_a_siren_is_accepted_exactly_when_its_key_is_right_and_it_can_be_attributed(
+    siren: str,
+) -> None:
+    if luhn.is_valid(siren) and siren != "000000000":
         assert normalise_siren(siren) == siren
     else:
         with pytest.raises(InvalidIdentifier):
             normalise_siren(siren)
+
+
+@given(st.integers(min_value=1, max_value=10**8 - 1))
+def test_a_withdrawn_siren_marker_is_nine_digits_that_no_company_can_have(org_id: int) -> None:
+    marker = withdrawn_siren_marker(org_id)
+    assert len(marker) == 9 and marker.isdigit()
+    assert siren_problem(marker) == SirenProblem.CHECKSUM
+
+
+def test_withdrawn_siren_markers_differ_for_every_organisation() -> None:
+    markers = {withdrawn_siren_marker(org_id) for org_id in range(1, 20_001)}
+    assert len(markers) == 20_000
+
+
+@pytest.mark.parametrize("org_id", [0, -1, 10**8])
+def test_a_withdrawn_siren_marker_refuses_ids_it_cannot_hold(org_id: int) -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        withdrawn_siren_marker(org_id)

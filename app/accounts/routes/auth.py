@@ -8,7 +8,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from app.accounts import queries
+from app.accounts import paths, queries
 from app.accounts.forms import (
     parse_change_password,
     parse_email_only,
@@ -27,6 +27,7 @@ from app.accounts.guards import (
     start_session,
 )
 from app.accounts.service import auth as service
+from app.accounts.service import signup as signup_service
 from app.accounts.service.audit import record_event
 from app.errors import N_, DomainError
 from app.forms import Form
@@ -64,7 +65,7 @@ async def create_account(request: Req) -> Response[Any]:
     form = parse_signup(await form_data(request))
     if form.is_valid:
         try:
-            registration = await service.register_creditor(
+            outcome = await signup_service.register_creditor(
                 email=form.get("email"),
                 password=form.values["password"],
                 full_name=form.get("full_name"),
@@ -77,22 +78,39 @@ async def create_account(request: Req) -> Response[Any]:
         except DomainError as error:
             form.errors[error.field or "form"] = error.message
         else:
-            await _send_signup_email(request, registration, form.get("email"))
+            await _send_signup_email(
+                request,
+                token=outcome.verification_token,
+                locale=outcome.locale,
+                email=form.get("email"),
+                organisation_name=form.get("organisation_name"),
+                siren=form.get("siren"),
+            )
             return redirect_to(request, "accounts.signup_sent")
     return render(request, "accounts/signup.html", form=form, status_code=422)
 
 
-async def _send_signup_email(request: Req, registration: service.Registration, email: str) -> None:
+async def _send_signup_email(
+    request: Req,
+    *,
+    token: str | None,
+    locale: str,
+    email: str,
+    organisation_name: str = "",
+    siren: str = "",
+) -> None:
+    """The confirmation link, or a note to the owner of an address that has an account."""
     queue = request.app.state.queue
-    if registration.verification_token:
-        link = absolute_url(request, "accounts.verify", token=registration.verification_token)
+    if token:
         await queue_email(
             queue,
             template="verify_email",
             to=email,
             subject=N_("Confirmez votre adresse e-mail"),
-            locale=registration.locale,
-            link=link,
+            locale=locale,
+            link=absolute_url(request, "accounts.verify", token=token),
+            organisation_name=organisation_name,
+            siren=siren,
         )
     else:
         await queue_email(
@@ -100,7 +118,7 @@ async def _send_signup_email(request: Req, registration: service.Registration, e
             template="account_exists",
             to=email,
             subject=N_("Vous avez déjà un compte Ponctuel"),
-            locale=registration.locale,
+            locale=locale,
             login_link=absolute_url(request, "accounts.login"),
             reset_link=absolute_url(request, "accounts.forgot_password"),
         )
@@ -111,36 +129,62 @@ async def show_signup_sent(request: Req) -> Template:
     return render(request, "accounts/signup_sent.html")
 
 
-@get("/verify/{token:str}", name="accounts.verify")
+@get(paths.VERIFY_EMAIL, name="accounts.verify")
 async def show_verify(request: Req, token: FromPath[str]) -> Template:
     return render(request, "accounts/verify.html", token=token, error=None)
 
 
-@post("/verify/{token:str}", name="accounts.verify_submit")
+@post(paths.VERIFY_EMAIL, name="accounts.verify_submit")
 async def confirm_email(request: Req, token: FromPath[str]) -> Response[Any]:
     try:
-        await service.verify_email(secret=token, clock=clock_of(request))
+        confirmation = await signup_service.confirm_email(
+            secret=token,
+            clock=clock_of(request),
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent", ""),
+        )
     except DomainError as error:
         return render(
             request, "accounts/verify.html", token=token, error=error.message, status_code=400
         )
-    flash(request, N_("Votre adresse e-mail est confirmée. Vous pouvez vous connecter."), "success")
-    if getattr(request.state, "identity", None) is not None:
-        return redirect_to(request, "accounts.dashboard")
-    return redirect_to(request, "accounts.login")
+    if not confirmation.is_new_account:
+        flash(
+            request,
+            N_("Votre adresse e-mail est confirmée. Vous pouvez vous connecter."),
+            "success",
+        )
+        if getattr(request.state, "identity", None) is not None:
+            return redirect_to(request, "accounts.dashboard")
+        return redirect_to(request, "accounts.login")
+    # The link proved the address of an account made from it just now: it opens a session,
+    # as an invitation does for the account it creates.
+    taken = confirmation.organisation_id is None
+    response = await finish_login(
+        request,
+        confirmation.user,
+        next_url=request.app.route_reverse(
+            "accounts.siren_taken" if taken else "accounts.dashboard"
+        ),
+        method="email_confirmation",
+    )
+    if not taken:  # after the login, whose fresh session would drop it
+        flash(
+            request, N_("Votre adresse e-mail est confirmée : bienvenue sur Ponctuel !"), "success"
+        )
+    return response
 
 
 # --- login and logout ---------------------------------------------------------------------
 
 
-@get("/login", name="accounts.login")
+@get(paths.LOGIN, name="accounts.login")
 async def show_login(request: Req, next: FromQuery[str | None] = None) -> Response[Any]:
     if getattr(request.state, "identity", None) is not None:
         return redirect_to(request, "accounts.dashboard")
     return render(request, "accounts/login.html", form=Form({"next": next or ""}))
 
 
-@post("/login", name="accounts.login_submit")
+@post(paths.LOGIN, name="accounts.login_submit")
 async def log_in(request: Req) -> Response[Any]:
     await count_attempt(request, "login", settings_of(request).login_rate_limit)
     form = parse_login(await form_data(request))
@@ -168,8 +212,7 @@ async def log_in(request: Req) -> Response[Any]:
     if user.email_verified_at is None:
         token = await service.resend_verification(user_id=user.id, clock=clock)
         if token is not None:
-            registration = service.Registration(user.id, True, token, user.locale)
-            await _send_signup_email(request, registration, user.email)
+            await _send_signup_email(request, token=token, locale=user.locale, email=user.email)
         form.errors["form"] = N_(
             "Confirmez d'abord votre adresse e-mail : le lien de confirmation vous a été "
             "envoyé par e-mail."
@@ -187,32 +230,24 @@ async def log_out(request: Req) -> Redirect:
 # --- password reset and change ------------------------------------------------------------
 
 
-@get("/password/forgot", name="accounts.forgot_password")
+@get(paths.FORGOT_PASSWORD, name="accounts.forgot_password")
 async def show_forgot_password(request: Req) -> Template:
     return render(request, "accounts/forgot_password.html", form=Form({}))
 
 
-@post("/password/forgot", name="accounts.forgot_password_submit")
+@post(paths.FORGOT_PASSWORD, name="accounts.forgot_password_submit")
 async def request_password_reset(request: Req) -> Response[Any]:
     await count_attempt(request, "reset", settings_of(request).login_rate_limit * 2)
     form = parse_email_only(await form_data(request))
     if not form.is_valid:
         return render(request, "accounts/forgot_password.html", form=form, status_code=422)
-    issued = await service.issue_password_reset(email=form.get("email"), clock=clock_of(request))
-    if issued is not None:
-        user, secret = issued
-        await queue_email(
-            request.app.state.queue,
-            template="password_reset",
-            to=user.email,
-            subject=N_("Réinitialisez votre mot de passe"),
-            locale=user.locale,
-            link=absolute_url(request, "accounts.reset_password", token=secret),
-        )
+    await service.request_password_reset(
+        queue=request.app.state.queue, email=form.get("email"), locale=request.state.locale
+    )
     return render(request, "accounts/forgot_password_sent.html", email=form.get("email"))
 
 
-@get("/password/reset/{token:str}", name="accounts.reset_password")
+@get(paths.RESET_PASSWORD, name="accounts.reset_password")
 async def show_reset_password(request: Req, token: FromPath[str]) -> Template:
     valid = await service.check_reset_token(secret=token, clock=clock_of(request))
     return render(
@@ -225,7 +260,7 @@ async def show_reset_password(request: Req, token: FromPath[str]) -> Template:
     )
 
 
-@post("/password/reset/{token:str}", name="accounts.reset_password_submit")
+@post(paths.RESET_PASSWORD, name="accounts.reset_password_submit")
 async def set_new_password(request: Req, token: FromPath[str]) -> Response[Any]:
     form = parse_new_password(await form_data(request))
     if form.is_valid:
@@ -303,7 +338,7 @@ async def set_locale(request: Req) -> Response[Any]:
     return response
 
 
-@get("/app", name="accounts.dashboard", guards=[requires_login])
+@get(paths.DASHBOARD, name="accounts.dashboard", guards=[requires_login])
 async def show_dashboard(request: Req) -> Template:
     identity = identity_of(request)
     memberships = await queries.memberships_of(identity.user_id)
@@ -312,8 +347,14 @@ async def show_dashboard(request: Req) -> Template:
         if identity.organisation_id
         else None
     )
+    siren_request = None if memberships else await queries.siren_request_of(identity.user_id)
     return render(
-        request, "accounts/dashboard.html", memberships=memberships, organisation=organisation
+        request,
+        "accounts/dashboard.html",
+        memberships=memberships,
+        organisation=organisation,
+        siren_request=siren_request,
+        claims=await queries.claims_of(identity.user_id),
     )
 
 

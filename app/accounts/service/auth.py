@@ -1,19 +1,19 @@
-"""Account use cases: sign up, verify, log in, reset and change passwords, audit trail."""
+"""Account use cases: confirm an account's address, log in, reset and change passwords."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from app.accounts import rules
-from app.accounts.rules import Role
+from arq.connections import ArqRedis
+
+from app.accounts import paths, rules
 from app.accounts.service.attempts import AccountChecks, CheckKind
 from app.accounts.service.audit import record_event
-from app.accounts.tables import AccountToken, Membership, Organisation, TokenPurpose, User
+from app.accounts.tables import AccountToken, TokenPurpose, User
 from app.clock import Clock
-from app.companies.rules import InvalidIdentifier, normalise_siren, vat_for
-from app.db import unique_violation_as
 from app.errors import N_, DomainError
+from app.messaging.email import queue_email
+from app.queue import enqueue
 from app.security import Passwords
 
 VERIFY_EMAIL_TTL = timedelta(hours=48)
@@ -22,18 +22,8 @@ VERIFICATION_RESEND_INTERVAL = timedelta(minutes=10)
 LINK_EXPIRED = N_("Ce lien n'est plus valable. Demandez-en un nouveau.")
 
 
-SIREN_TAKEN = N_("Ce SIREN a déjà un compte Ponctuel : demandez à un collègue de vous inviter.")
 SIGNUP_RACE = N_("Ce compte existe déjà ou est en cours de création.")
-
-
-@dataclass(frozen=True)
-class Registration:
-    """Outcome of a signup: a new account with its verification secret, or an existing email."""
-
-    user_id: int
-    is_new: bool
-    verification_token: str | None
-    locale: str
+PASSWORD_RESET_JOB = "send_password_reset"  # noqa: S105 (the worker job of that name)
 
 
 def check_password(password: str, *, email: str = "") -> None:
@@ -82,94 +72,11 @@ async def _consume(token: AccountToken | None, *, clock: Clock) -> int:
     return int(token.user)
 
 
-def valid_siren(text: str) -> str:
-    """The normalised SIREN of the organisation being created, or a field error."""
-    try:
-        return normalise_siren(text)
-    except InvalidIdentifier as error:
-        raise DomainError(N_("Ce numéro SIREN n'est pas valide."), field="siren") from error
-
-
-async def ensure_siren_free(siren: str) -> None:
-    """One organisation per SIREN: colleagues join by invitation instead."""
-    if await Organisation.exists().where(Organisation.siren == siren):
-        raise DomainError(SIREN_TAKEN, field="siren")
-
-
-async def create_owner_account(
-    *,
-    email: str,
-    full_name: str,
-    password_hash: str | None,
-    email_verified_at: datetime | None,
-    locale: str,
-    organisation_name: str,
-    siren: str,
-    now: datetime,
-) -> tuple[User, Organisation]:
-    """A user and the organisation they own; the caller holds the transaction."""
-    user = User(
-        email=email,
-        full_name=full_name.strip(),
-        password_hash=password_hash,
-        email_verified_at=email_verified_at,
-        locale=locale,
-        created_at=now,
-    )
-    await user.save()
-    org = Organisation(
-        name=organisation_name.strip(), siren=siren, vat_number=vat_for(siren), created_at=now
-    )
-    await org.save()
-    await Membership(user=user.id, organisation=org.id, role=Role.OWNER, created_at=now).save()
-    await User.update({User.last_organisation_id: org.id}).where(User.id == user.id)
-    return user, org
-
-
-async def register_creditor(
-    *,
-    email: str,
-    password: str,
-    full_name: str,
-    organisation_name: str,
-    siren: str,
-    locale: str,
-    passwords: Passwords,
-    clock: Clock,
-) -> Registration:
-    """Create a user, their organisation (owner role) and an email verification secret.
-
-    An address that already has an account gets no error (that would reveal it): the caller
-    emails its owner instead, and the page shown is the same.
-    """
-    siren = valid_siren(siren)
-    check_password(password, email=email)
-    password_hash = await passwords.hash(password)
-    existing = await User.select(User.id, User.locale).where(User.email == email).first()
-    if existing is not None:
-        return Registration(existing["id"], False, None, existing["locale"])
-    await ensure_siren_free(siren)
-    now = clock.now()
-    async with unique_violation_as(lambda: DomainError(SIGNUP_RACE)), User._meta.db.transaction():
-        user, org = await create_owner_account(
-            email=email,
-            full_name=full_name,
-            password_hash=password_hash,
-            email_verified_at=None,
-            locale=locale,
-            organisation_name=organisation_name,
-            siren=siren,
-            now=now,
-        )
-        token = await issue_token(user_id=user.id, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock)
-    await record_event(
-        action="signup", clock=clock, user_id=user.id, organisation_id=org.id, actor_email=email
-    )
-    return Registration(user.id, True, token, locale)
-
-
 async def verify_email(*, secret: str, clock: Clock) -> int:
-    """Confirm an address from the emailed link; returns the user id."""
+    """Confirm an existing account's address from an account token's link; returns the user id.
+
+    New accounts are confirmed through their signup request instead (service.signup).
+    """
     token = await _valid_token(secret=secret, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock)
     user_id = await _consume(token, clock=clock)
     await User.update({User.email_verified_at: clock.now()}).where(
@@ -210,14 +117,35 @@ async def authenticate(
     return user
 
 
-async def issue_password_reset(*, email: str, clock: Clock) -> tuple[User, str] | None:
-    """A reset secret for an existing account, or None (the caller answers the same either way)."""
+async def request_password_reset(*, queue: ArqRedis, email: str, locale: str) -> None:
+    """Hand a reset request to the worker, whatever the address: the request itself reads and
+    writes nothing, so a known and an unknown address cost the same and leave the same trace."""
+    await enqueue(queue, PASSWORD_RESET_JOB, email, locale)
+
+
+async def send_password_reset(
+    *, email: str, locale: str, queue: ArqRedis, base_url: str, clock: Clock
+) -> bool:
+    """Issue a reset link and queue its email when the address has an account (worker side).
+
+    An unknown address is dropped; returns whether an email was queued.
+    """
     user = await User.objects().get(User.email == email)
     if user is None:
-        return None
+        return False
     secret = await issue_token(user_id=user.id, purpose=TokenPurpose.RESET_PASSWORD, clock=clock)
-    await record_event(action="password_reset_requested", clock=clock, user_id=user.id)
-    return user, secret
+    await record_event(
+        action="password_reset_requested", clock=clock, user_id=user.id, actor_email=user.email
+    )
+    await queue_email(
+        queue,
+        template="password_reset",
+        to=user.email,
+        subject=N_("Réinitialisez votre mot de passe"),
+        locale=user.locale or locale,
+        link=paths.link(base_url, paths.RESET_PASSWORD, token=secret),
+    )
+    return True
 
 
 async def check_reset_token(*, secret: str, clock: Clock) -> bool:
@@ -225,14 +153,19 @@ async def check_reset_token(*, secret: str, clock: Clock) -> bool:
     return token is not None
 
 
-async def _set_password(*, user_id: int, password: str, passwords: Passwords) -> None:
-    """Store a new hash and end every open session of the user."""
+async def _set_password(*, user_id: int, password: str, passwords: Passwords, clock: Clock) -> None:
+    """Store a new hash, end every open session of the user and kill their other reset links."""
     await User.update(
         {
             User.password_hash: await passwords.hash(password),
             User.session_epoch: User.session_epoch + 1,
         }
     ).where(User.id == user_id)
+    await AccountToken.update({AccountToken.used_at: clock.now()}).where(
+        (AccountToken.user == user_id)
+        & (AccountToken.purpose == TokenPurpose.RESET_PASSWORD)
+        & AccountToken.used_at.is_null()
+    )
 
 
 async def reset_password(*, secret: str, password: str, passwords: Passwords, clock: Clock) -> int:
@@ -245,7 +178,7 @@ async def reset_password(*, secret: str, password: str, passwords: Passwords, cl
         raise DomainError(LINK_EXPIRED)
     check_password(password, email=user.email)
     user_id = await _consume(token, clock=clock)
-    await _set_password(user_id=user_id, password=password, passwords=passwords)
+    await _set_password(user_id=user_id, password=password, passwords=passwords, clock=clock)
     await User.update({User.email_verified_at: clock.now()}).where(
         (User.id == user_id) & User.email_verified_at.is_null()
     )
@@ -275,7 +208,7 @@ async def change_password(
             message = N_("Le mot de passe actuel est incorrect.")
             raise DomainError(message, field="current_password")
     check_password(new_password, email=user.email)
-    await _set_password(user_id=user_id, password=new_password, passwords=passwords)
+    await _set_password(user_id=user_id, password=new_password, passwords=passwords, clock=clock)
     await record_event(
         action="password_changed",
         clock=clock,

@@ -29,12 +29,8 @@ from app.accounts.oidc import (
     complete_login,
 )
 from app.accounts.service.audit import record_event
-from app.accounts.service.auth import (
-    SIGNUP_RACE,
-    create_owner_account,
-    ensure_siren_free,
-    valid_siren,
-)
+from app.accounts.service.auth import SIGNUP_RACE
+from app.accounts.service.signup import create_verified_account, valid_siren
 from app.accounts.tables import ExternalIdentity, User
 from app.clock import Clock
 from app.db import unique_violation_as
@@ -320,24 +316,25 @@ async def register_with_provider(
 ) -> User:
     """Create the account of a verified newcomer: user (no password), organisation, ownership.
 
-    The address counts as confirmed because the provider vouched for it.
+    The address counts as confirmed because the provider vouched for it. When a confirmed
+    organisation already holds the SIREN, the account is created without an organisation and
+    the dashboard tells the newcomer so (as for a signup confirmed by email).
     """
     siren = valid_siren(siren)
     if await User.exists().where(User.email == signup.email):
         raise DomainError(EMAIL_TAKEN)
-    await ensure_siren_free(siren)
     now = clock.now()
     async with unique_violation_as(lambda: DomainError(SIGNUP_RACE)), User._meta.db.transaction():
-        user, organisation = await create_owner_account(
+        account = await create_verified_account(
             email=signup.email,
             full_name=full_name,
             password_hash=None,
-            email_verified_at=now,
             locale=locale,
             organisation_name=organisation_name,
             siren=siren,
             now=now,
         )
+        user = account.user
         await ExternalIdentity(
             user=user.id,
             provider=signup.provider,
@@ -350,7 +347,7 @@ async def register_with_provider(
         action="signup",
         clock=clock,
         user_id=user.id,
-        organisation_id=organisation.id,
+        organisation_id=account.organisation_id,
         actor_email=signup.email,
         target=f"oidc:{signup.provider}",
         ip=ip,

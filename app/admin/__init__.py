@@ -1,0 +1,1 @@
+"""Platform administration: SIREN claims review and the `python -m app.admin` command."""

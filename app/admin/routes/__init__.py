@@ -1,0 +1,1 @@
+"""Pages of platform administration (platform administrators with 2FA only)."""

@@ -1,0 +1,69 @@
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.table import Table
+
+from app.db import Check, check_statements, length_check
+
+ID = "2026-12-01T14:53:03:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "signup requests and SIREN claims: one pending claim, checks and text lengths"
+
+# A partial unique index: both engines accept CREATE UNIQUE INDEX ... WHERE.
+STATEMENTS = [
+    "CREATE UNIQUE INDEX IF NOT EXISTS siren_claim_pending_uniq"
+    " ON siren_claim (claimant, siren) WHERE status = 'pending'",
+]
+
+# The columns of the previous migration, written out (see 2026-12-01T13:43:00:000000).
+ENUMERATIONS = [
+    Check(
+        name="siren_claim_status_check",
+        table="siren_claim",
+        column="status",
+        condition="{column} IN ('pending', 'accepted', 'rejected')",
+    ),
+]
+
+TEXT_LENGTHS = [
+    ("organisation", "suspension_reason", 5000),
+    ("organisation", "withdrawn_siren", 9),
+    ("signup_request", "email", 254),
+    ("signup_request", "full_name", 200),
+    ("signup_request", "password_hash", 255),
+    ("signup_request", "locale", 8),
+    ("signup_request", "organisation_name", 200),
+    ("signup_request", "siren", 9),
+    ("signup_request", "token_hash", 96),
+    ("siren_claim", "siren", 9),
+    ("siren_claim", "organisation_name", 200),
+    ("siren_claim", "claimant_name", 200),
+    ("siren_claim", "claimant_role", 200),
+    ("siren_claim", "explanation", 5000),
+    ("siren_claim", "status", 16),
+    ("siren_claim", "decision_reason", 5000),
+]
+
+CHECKS = [
+    *ENUMERATIONS,
+    *(length_check(table, column, length) for table, column, length in TEXT_LENGTHS),
+]
+
+
+class RawTable(Table):
+    pass
+
+
+async def forwards():
+    manager = MigrationManager(
+        migration_id=ID, app_name="ponctuel", description=DESCRIPTION
+    )
+
+    async def run():
+        engine_type = RawTable._meta.db.engine_type
+        for statement in STATEMENTS:
+            await RawTable.raw(statement)
+        for check in CHECKS:
+            for statement in check_statements(engine_type, check):
+                await RawTable.raw(statement)
+
+    manager.add_raw(run)
+    return manager
