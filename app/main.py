@@ -28,6 +28,7 @@ from app.accounts.routes import auth as auth_routes
 from app.accounts.routes import claims as claims_routes
 from app.accounts.routes import members as members_routes
 from app.accounts.routes import oidc as oidc_routes
+from app.accounts.routes import providers as provider_routes
 from app.accounts.routes import totp as totp_routes
 from app.admin.routes import claims as admin_claims_routes
 from app.clock import Clock, SystemClock
@@ -132,6 +133,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         members_routes.router,
         totp_routes.router,
         oidc_routes.router,
+        provider_routes.router,
         claims_routes.router,
         admin_claims_routes.router,
     ]

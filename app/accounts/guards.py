@@ -1,5 +1,4 @@
-"""Who is asking: the session's identity, the guards that protect creditor pages, and the last
-steps of every login (second factor, opening the session, saving a provider link it carried)."""
+"""Who is asking: the session's identity, its start, and the guards that protect pages."""
 
 from __future__ import annotations
 
@@ -7,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from litestar import Request, Response
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.exceptions import (
@@ -17,23 +16,15 @@ from litestar.exceptions import (
 )
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
-from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from app.accounts import queries, rules
-from app.accounts.service import oidc as oidc_service
-from app.accounts.service import providers as providers_service
-from app.accounts.service.attempts import AccountChecks
-from app.accounts.service.audit import record_event
+from app.accounts import rules
 from app.accounts.tables import Membership, User
 from app.clock import Clock
 from app.errors import N_, Forbidden
 from app.i18n import LOCALE_COOKIE, negotiate
-from app.messaging.email import queue_email
 from app.sessions import rotate_session_id
-from app.web import absolute_url, client_ip, redirect_to, safe_next, settings_of
-
-PENDING_LINK_KEY = "pending_link"
+from app.web import settings_of
 
 
 @dataclass(frozen=True)
@@ -66,23 +57,6 @@ class Identity:
 def clock_of(request: Request[Any, Any, Any] | ASGIConnection[Any, Any, Any, Any]) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
-
-
-def account_checks(request: Request[Any, Any, Any]) -> AccountChecks:
-    """How this request's code and password checks count against the account's allowance."""
-    settings = settings_of(request)
-    identity: Identity | None = getattr(request.state, "identity", None)
-    return AccountChecks(
-        limiter=request.app.state.limiter,
-        queue=request.app.state.queue,
-        clock=clock_of(request),
-        limit=settings.account_attempt_limit,
-        window_seconds=settings.account_lockout_minutes * 60,
-        ip=client_ip(request),
-        user_agent=request.headers.get("user-agent", ""),
-        organisation_id=identity.organisation_id if identity else None,
-        password_link=absolute_url(request, "accounts.forgot_password"),
-    )
 
 
 async def _membership_row(user_id: int, org_id: object) -> dict[str, Any] | None:
@@ -248,147 +222,3 @@ def requires_platform_admin(
                 "dans Mon compte, puis revenez sur cette page."
             )
         )
-
-
-async def finish_login(
-    request: Request[Any, Any, Any],
-    user: User,
-    *,
-    next_url: str,
-    method: str,
-    link: oidc_service.ProviderLink | None = None,
-) -> Response[Any]:
-    """Second factor when enabled, else open the session and go where the user was heading.
-
-    A provider `link` the user has proven (with the password) is saved when the session opens,
-    that is after the second factor: it waits with the pending login meanwhile.
-    """
-    destination = safe_next(next_url, request.app.route_reverse("accounts.dashboard"))
-    session = request.scope.get("session")
-    if isinstance(session, dict):
-        session.pop(PENDING_LINK_KEY, None)  # a link of an abandoned login is not carried over
-    if user.totp_enabled_at is not None:
-        now = clock_of(request).now()
-        pending: dict[str, Any] = {
-            "pending_uid": user.id,
-            "pending_at": now.isoformat(),
-            "pending_method": method,
-            "next": destination,
-        }
-        if link is not None and link.user_id == user.id:
-            # Restamped: the link now lives exactly as long as the second step.
-            pending[PENDING_LINK_KEY] = {**link.to_session(), "started_at": now.isoformat()}
-        request.set_session(pending)
-        rotate_session_id(request)
-        return redirect_to(request, "accounts.login_totp")
-    await open_session(request, user, method=method, link=link)
-    return Redirect(path=destination, status_code=303)
-
-
-async def open_session(
-    request: Request[Any, Any, Any],
-    user: User,
-    *,
-    method: str,
-    link: oidc_service.ProviderLink | None = None,
-) -> None:
-    """Log the user in (fresh session id) and record the login in the audit log.
-
-    A provider link given here, or waiting in the session since `finish_login` sent the user to
-    the second step, is saved first (and the user told by email).
-    """
-    link = link or _link_awaiting_second_factor(request, user)
-    organisation_id = await default_organisation(user)
-    if link is not None and link.user_id == user.id:
-        await save_provider_link(request, link, organisation_id=organisation_id)
-    start_session(request, user, organisation_id)
-    await record_event(
-        action="login",
-        clock=clock_of(request),
-        user_id=user.id,
-        organisation_id=organisation_id,
-        actor_email=user.email,
-        target=method,
-        ip=client_ip(request),
-        user_agent=request.headers.get("user-agent", ""),
-    )
-
-
-def _link_awaiting_second_factor(
-    request: Request[Any, Any, Any], user: User
-) -> oidc_service.ProviderLink | None:
-    session = request.scope.get("session")
-    if not isinstance(session, dict) or session.get("pending_uid") != user.id:
-        return None
-    return oidc_service.ProviderLink.from_session(
-        session.get(PENDING_LINK_KEY), now=clock_of(request).now()
-    )
-
-
-def provider_label(
-    request: Request[Any, Any, Any] | ASGIConnection[Any, Any, Any, Any], name: str
-) -> str:
-    """The display name of a provider, also for one that is no longer configured."""
-    provider = request.app.state.oidc_providers.get(name)
-    return str(provider.label) if provider is not None else name.capitalize()
-
-
-async def save_provider_link(
-    request: Request[Any, Any, Any],
-    link: oidc_service.ProviderLink,
-    *,
-    organisation_id: int | None,
-) -> providers_service.LinkChange:
-    """Link a proven identity to its account and tell the account's owner by email."""
-    change = await providers_service.link_identity(
-        user_id=link.user_id,
-        provider=link.provider,
-        issuer=link.issuer,
-        subject=link.subject,
-        email=link.email,
-        clock=clock_of(request),
-        organisation_id=organisation_id,
-        ip=client_ip(request),
-        user_agent=request.headers.get("user-agent", ""),
-    )
-    if change.changed:
-        await send_provider_notice(request, change, linked=True)
-    return change
-
-
-async def send_provider_notice(
-    request: Request[Any, Any, Any], change: providers_service.LinkChange, *, linked: bool
-) -> None:
-    """The email that tells an account's owner a provider was linked to it or removed."""
-    await queue_email(
-        request.app.state.queue,
-        template="provider_linked" if linked else "provider_unlinked",
-        to=change.email,
-        subject=(
-            N_("Un fournisseur de connexion a été relié à votre compte Ponctuel")
-            if linked
-            else N_("Un fournisseur de connexion a été retiré de votre compte Ponctuel")
-        ),
-        locale=change.locale,
-        provider=provider_label(request, change.provider),
-        account_link=absolute_url(request, "accounts.settings"),
-        reset_link=absolute_url(request, "accounts.forgot_password"),
-    )
-
-
-def authenticated_at(request: Request[Any, Any, Any]) -> datetime:
-    """When the login that opened this session happened."""
-    return datetime.fromisoformat(str(request.session.get("auth_at", "1970-01-01T00:00:00+00:00")))
-
-
-async def account_page_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """What every rendering of the account page shows besides its forms."""
-    identity = identity_of(request)
-    providers = request.app.state.oidc_providers.values()
-    return {
-        "sign_in": await queries.sign_in_methods(
-            identity.user_id,
-            has_password=identity.has_password,
-            providers={provider.name: provider.label for provider in providers},
-        )
-    }

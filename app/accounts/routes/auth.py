@@ -17,18 +17,11 @@ from app.accounts.forms import (
     parse_new_password,
     parse_signup,
 )
-from app.accounts.guards import (
-    account_checks,
-    account_page_context,
-    clock_of,
-    finish_login,
-    identity_of,
-    requires_login,
-    start_session,
-)
+from app.accounts.guards import clock_of, identity_of, requires_login, start_session
 from app.accounts.service import auth as service
 from app.accounts.service import signup as signup_service
 from app.accounts.service.audit import record_event
+from app.accounts.web import account_checks, account_page_context, finish_login
 from app.errors import N_, DomainError
 from app.forms import Form
 from app.i18n import LOCALE_COOKIE

@@ -1,5 +1,6 @@
-"""Log in with an OpenID Connect provider (Google, Microsoft...), sign up that way, and link or
-unlink providers from the account page.
+"""Log in with an OpenID Connect provider (Google, Microsoft...), sign up that way, or link the
+provider to an existing account after its password; also the callback of links started from the
+account page (routes/providers.py).
 
 Until the provider answers, the pending login lives in a short-lived encrypted cookie, so an
 anonymous visitor who starts a login costs no server-side session.
@@ -7,38 +8,34 @@ anonymous visitor who starts a login costs no server-side session.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from app.accounts import queries
 from app.accounts.forms import parse_password_check, parse_provider_signup
-from app.accounts.guards import (
-    account_checks,
-    account_page_context,
-    authenticated_at,
-    clock_of,
-    finish_login,
-    identity_of,
-    provider_label,
-    requires_login,
-    send_provider_notice,
-)
+from app.accounts.guards import clock_of
 from app.accounts.oidc import OidcProvider
 from app.accounts.service import oidc as service
 from app.accounts.service import providers as linking
-from app.errors import N_, DomainError, NotFound
+from app.accounts.web import (
+    finish_login,
+    forget_pending_login,
+    provider_label,
+    provider_named,
+    redirect_to_provider,
+    send_provider_notice,
+    take_pending_login,
+    user_agent,
+)
+from app.errors import N_, DomainError
 from app.forms import Form
 from app.i18n import gettext
 from app.web import (
     absolute_url,
     client_ip,
     count_attempt,
-    data_keys_of,
     flash,
     form_data,
     mutable_session,
@@ -57,18 +54,6 @@ SIGNUP_KEY = "oidc_signup"
 LINK_KEY = "oidc_link"
 
 
-def _provider(request: Req, name: str) -> OidcProvider:
-    providers: Mapping[str, OidcProvider] = request.app.state.oidc_providers
-    provider = providers.get(name)
-    if provider is None:
-        raise NotFoundException()
-    return provider
-
-
-def _user_agent(request: Req) -> str:
-    return request.headers.get("user-agent", "")
-
-
 def _failure(
     request: Req, provider_name: str, error: DomainError, *, from_account: bool = False
 ) -> Template:
@@ -82,54 +67,6 @@ def _failure(
     )
 
 
-# --- the pending login's cookie ---------------------------------------------------------------
-
-
-def _cookie_name(request: Req) -> str:
-    return "__Host-oidc-pending" if settings_of(request).cookies_secure else "oidc-pending"
-
-
-def _keep_pending(
-    request: Req, response: Response[Any], pending: service.PendingProviderLogin
-) -> None:
-    response.set_cookie(
-        _cookie_name(request),
-        service.seal_pending_login(pending, keys=data_keys_of(request)),
-        max_age=int(service.PENDING_LOGIN_TTL.total_seconds()),
-        path="/",
-        secure=settings_of(request).cookies_secure,
-        httponly=True,
-        samesite="lax",
-    )
-
-
-def _take_pending(request: Req) -> service.PendingProviderLogin | None:
-    return service.open_pending_login(
-        request.cookies.get(_cookie_name(request)),
-        keys=data_keys_of(request),
-        now=clock_of(request).now(),
-    )
-
-
-def _forget_pending(request: Req, response: Response[Any]) -> None:
-    if _cookie_name(request) in request.cookies:
-        response.set_cookie(
-            _cookie_name(request),
-            "",
-            max_age=0,
-            path="/",
-            secure=settings_of(request).cookies_secure,
-            httponly=True,
-            samesite="lax",
-        )
-
-
-def _to_provider(request: Req, url: str, pending: service.PendingProviderLogin) -> Redirect:
-    response = Redirect(path=url, status_code=303)
-    _keep_pending(request, response, pending)
-    return response
-
-
 # --- login, signup and the callback -----------------------------------------------------------
 
 
@@ -137,7 +74,7 @@ def _to_provider(request: Req, url: str, pending: service.PendingProviderLogin) 
 async def start_oidc_login(
     request: Req, provider: FromPath[str], next: FromQuery[str | None] = None
 ) -> Response[Any]:
-    chosen = _provider(request, provider)
+    chosen = provider_named(request, provider)
     await count_attempt(request, "oidc_start", settings_of(request).oidc_rate_limit)
     try:
         url, pending = await service.start_provider_login(
@@ -146,18 +83,18 @@ async def start_oidc_login(
             next_url=safe_next(next, ""),
             clock=clock_of(request),
             ip=client_ip(request),
-            user_agent=_user_agent(request),
+            user_agent=user_agent(request),
         )
     except DomainError as error:
         return _failure(request, chosen.name, error)
-    return _to_provider(request, url, pending)
+    return redirect_to_provider(request, url, pending)
 
 
 @get("/auth/{provider:str}/callback", name="accounts.oidc_callback")
 async def finish_oidc_login(request: Req, provider: FromPath[str]) -> Response[Any]:
-    chosen = _provider(request, provider)
+    chosen = provider_named(request, provider)
     await count_attempt(request, "oidc_callback", settings_of(request).oidc_rate_limit)
-    pending = _take_pending(request)
+    pending = take_pending_login(request)
     params = {key: str(value) for key, value in request.query_params.items()}
     linking = pending is not None and pending.intent == service.Intent.LINK
     response: Response[Any]
@@ -168,7 +105,7 @@ async def finish_oidc_login(request: Req, provider: FromPath[str]) -> Response[A
             response = await _log_in(request, chosen, pending, params)
     except DomainError as error:
         response = _failure(request, chosen.name, error, from_account=linking)
-    _forget_pending(request, response)
+    forget_pending_login(request, response)
     return response
 
 
@@ -185,7 +122,7 @@ async def _log_in(
         single_use=single_use_of(request),
         clock=clock_of(request),
         ip=client_ip(request),
-        user_agent=_user_agent(request),
+        user_agent=user_agent(request),
     )
     if outcome.user is not None:
         next_url = pending.next_url if pending else ""
@@ -216,7 +153,7 @@ async def _link_from_account(
         clock=clock_of(request),
         organisation_id=identity.organisation_id if identity else None,
         ip=client_ip(request),
-        user_agent=_user_agent(request),
+        user_agent=user_agent(request),
     )
     locale = request.state.locale
     if change.changed:
@@ -277,7 +214,7 @@ async def complete_provider_signup(request: Req) -> Response[Any]:
                 locale=request.state.locale,
                 clock=clock_of(request),
                 ip=client_ip(request),
-                user_agent=_user_agent(request),
+                user_agent=user_agent(request),
             )
         except DomainError as error:
             form.errors[error.field or "form"] = error.message
@@ -338,7 +275,7 @@ async def link_with_password(request: Req) -> Response[Any]:
             passwords=passwords_of(request),
             clock=clock_of(request),
             ip=client_ip(request),
-            user_agent=_user_agent(request),
+            user_agent=user_agent(request),
         )
     except DomainError as error:
         return _link_page(request, link, Form({}, {"password": error.message}), status_code=422)
@@ -351,116 +288,6 @@ async def link_with_password(request: Req) -> Response[Any]:
         return _failure(request, link.provider, error)
 
 
-# --- the account page: link another provider, or unlink one -----------------------------------
-
-
-async def _provider_link_page(
-    request: Req, provider: OidcProvider, form: Form, status_code: int = 200
-) -> Template:
-    identity = identity_of(request)
-    recent = linking.is_recent_login(authenticated_at(request), now=clock_of(request).now())
-    return render(
-        request,
-        "accounts/provider_link.html",
-        form=form,
-        provider=provider,
-        can_continue=identity.has_password or recent,
-        status_code=status_code,
-        **await account_page_context(request),
-    )
-
-
-@get(
-    "/account/providers/{provider:str}/link", name="accounts.provider_link", guards=[requires_login]
-)
-async def show_provider_link(request: Req, provider: FromPath[str]) -> Response[Any]:
-    return await _provider_link_page(request, _provider(request, provider), Form({}))
-
-
-@post(
-    "/account/providers/{provider:str}/link",
-    name="accounts.provider_link_submit",
-    guards=[requires_login],
-)
-async def start_provider_link(request: Req, provider: FromPath[str]) -> Response[Any]:
-    chosen = _provider(request, provider)
-    await count_attempt(request, "oidc_link_password", settings_of(request).login_rate_limit)
-    form = parse_password_check(await form_data(request))
-    try:
-        url, pending = await linking.start_provider_link(
-            provider=chosen,
-            redirect_uri=absolute_url(request, "accounts.oidc_callback", provider=chosen.name),
-            user_id=identity_of(request).user_id,
-            password=form.values["password"],
-            authenticated_at=authenticated_at(request),
-            passwords=passwords_of(request),
-            checks=account_checks(request),
-            clock=clock_of(request),
-            ip=client_ip(request),
-            user_agent=_user_agent(request),
-        )
-    except DomainError as error:
-        errors = {error.field or "form": error.message}
-        return await _provider_link_page(request, chosen, Form({}, errors), status_code=422)
-    await refund_attempt(request, "oidc_link_password")
-    return _to_provider(request, url, pending)
-
-
-async def _linked_provider(request: Req, identity_id: int) -> queries.LinkedProvider:
-    context = await account_page_context(request)
-    sign_in: queries.SignInMethods = context["sign_in"]
-    for linked in sign_in.linked:
-        if linked.identity_id == identity_id:
-            return linked
-    raise NotFound(linking.IDENTITY_NOT_FOUND)
-
-
-@get(
-    "/account/providers/{identity_id:int}/unlink",
-    name="accounts.provider_unlink",
-    guards=[requires_login],
-)
-async def confirm_provider_unlink(request: Req, identity_id: FromPath[int]) -> Template:
-    linked = await _linked_provider(request, identity_id)
-    return render(request, "accounts/provider_unlink.html", linked=linked)
-
-
-@post(
-    "/account/providers/{identity_id:int}/unlink",
-    name="accounts.provider_unlink_submit",
-    guards=[requires_login],
-)
-async def unlink_provider(request: Req, identity_id: FromPath[int]) -> Response[Any]:
-    identity = identity_of(request)
-    try:
-        change = await linking.unlink_identity(
-            user_id=identity.user_id,
-            identity_id=identity_id,
-            clock=clock_of(request),
-            organisation_id=identity.organisation_id,
-            ip=client_ip(request),
-            user_agent=_user_agent(request),
-        )
-    except NotFound:
-        raise
-    except DomainError as error:
-        linked = await _linked_provider(request, identity_id)
-        return render(
-            request,
-            "accounts/provider_unlink.html",
-            linked=linked,
-            error=error.message,
-            status_code=error.status_code,
-        )
-    await send_provider_notice(request, change, linked=False)
-    label = provider_label(request, change.provider)
-    message = gettext(
-        request.state.locale, N_("%(provider)s est dissocié de votre compte."), provider=label
-    )
-    flash(request, message, "success")
-    return redirect_to(request, "accounts.settings")
-
-
 router = Router(
     path="/",
     route_handlers=[
@@ -470,10 +297,6 @@ router = Router(
         complete_provider_signup,
         show_link_with_password,
         link_with_password,
-        show_provider_link,
-        start_provider_link,
-        confirm_provider_unlink,
-        unlink_provider,
     ],
     include_in_schema=False,
 )

@@ -15,15 +15,9 @@ from app.accounts.forms import (
     parse_totp_disable,
     parse_totp_setup,
 )
-from app.accounts.guards import (
-    account_checks,
-    account_page_context,
-    clock_of,
-    identity_of,
-    open_session,
-    requires_login,
-)
+from app.accounts.guards import clock_of, identity_of, requires_login
 from app.accounts.service import totp as service
+from app.accounts.web import account_checks, account_page_context, open_session
 from app.errors import N_, DomainError
 from app.forms import Form
 from app.i18n import gettext
