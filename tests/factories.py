@@ -9,11 +9,13 @@ from typing import Any
 
 import httpx
 
+from app.accounts.service.signup import open_organisation
 from app.accounts.tables import Membership, Organisation, Role, User
 from app.companies.rules import vat_for
 from app.security import Passwords
 
 PASSWORD = "correct horse battery staple"
+AT = datetime(2026, 1, 1, tzinfo=UTC)
 _sequence = itertools.count(1)
 _passwords = Passwords("cheapest")
 
@@ -34,27 +36,32 @@ async def make_user(
         email=email or f"user{n}@example.com",
         full_name=full_name,
         password_hash=await _passwords.hash(password),
-        email_verified_at=datetime(2026, 1, 1, tzinfo=UTC) if verified else None,
+        email_verified_at=AT if verified else None,
         locale=locale,
-        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        created_at=AT,
     )
     await user.save()
     return user
 
 
-async def make_organisation(*, name: str | None = None, siren: str | None = None) -> Organisation:
-    n = next(_sequence)
-    siren = siren or SIRENS[n % len(SIRENS)]
-    existing = await Organisation.objects().get(Organisation.siren == siren)
-    if existing is not None:
+async def _free_siren(n: int) -> str:
+    siren = SIRENS[n % len(SIRENS)]
+    if await Organisation.exists().where(Organisation.siren == siren):
         siren = next(
             s for s in SIRENS if not await Organisation.exists().where(Organisation.siren == s)
         )
+    return siren
+
+
+async def make_organisation(*, name: str | None = None, siren: str | None = None) -> Organisation:
+    """An organisation nobody belongs to yet."""
+    n = next(_sequence)
+    siren = siren or await _free_siren(n)
     org = Organisation(
         name=name or f"Entreprise {n}",
         siren=siren,
         vat_number=vat_for(siren),
-        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        created_at=AT,
     )
     await org.save()
     return org
@@ -63,12 +70,16 @@ async def make_organisation(*, name: str | None = None, siren: str | None = None
 async def make_creditor(
     *, role: Role = Role.OWNER, organisation: Organisation | None = None, **user_fields: Any
 ) -> tuple[User, Organisation]:
-    """A verified user who belongs to an organisation (a new one unless given)."""
+    """A verified user who belongs to an organisation: a new one they own, unless given."""
     user = await make_user(**user_fields)
+    if organisation is None and role == Role.OWNER:
+        n = next(_sequence)
+        org = await open_organisation(
+            user_id=user.id, name=f"Entreprise {n}", siren=await _free_siren(n), now=AT
+        )
+        return user, org
     org = organisation or await make_organisation()
-    await Membership(
-        user=user.id, organisation=org.id, role=role, created_at=datetime(2026, 1, 1, tzinfo=UTC)
-    ).save()
+    await Membership(user=user.id, organisation=org.id, role=role, created_at=AT).save()
     await User.update({User.last_organisation_id: org.id}).where(User.id == user.id)
     return user, org
 
