@@ -7,7 +7,7 @@ export PICCOLO_CONF := app.piccolo_conf
 
 .PHONY: help install run test lint format unit integration integration-sqlite integration-postgres \
         browser browser-deps migrate migration bench vendor-htmx vendor-axe vendor-check \
-        messages clean
+        messages clean coverage mutation mutation-results
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
@@ -48,6 +48,16 @@ integration-postgres: install ## integration tests on a fresh PostgreSQL databas
 
 integration-sqlite: install ## integration tests on a fresh SQLite database
 	TEST_DATABASE=sqlite $(PYTEST) tests/integration -q -n 2
+
+coverage: install ## unit + integration tests on SQLite with branch coverage of app and workers (htmlcov/)
+	TEST_DATABASE=sqlite $(PYTEST) tests/unit tests/integration -q -n 2 \
+	  --cov=app --cov=workers --cov-branch --cov-report=term-missing --cov-report=html
+
+mutation: install ## mutation testing of app/accounts and rules (unit + integration, SQLite); MUTANTS='glob'
+	TEST_DATABASE=sqlite $(UV) run mutmut run $(foreach m,$(MUTANTS),'$(m)')
+
+mutation-results: install ## survivors of the last `make mutation`; diff: uv run mutmut show NAME
+	@$(UV) run mutmut results | grep -E ': (survived|timeout|suspicious|no tests|segfault)$$' || true
 
 browser: install browser-deps ## browser tests in Debian's Chromium (Playwright)
 	$(PYTEST) tests/browser -q -p no:xdist
