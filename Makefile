@@ -54,7 +54,7 @@ coverage: install ## unit + integration tests on SQLite with branch coverage of 
 	  --cov=app --cov=workers --cov-branch --cov-report=term-missing --cov-report=html
 
 mutation: install ## mutation testing of app/accounts and rules (unit + integration, SQLite); MUTANTS='glob'
-	TEST_DATABASE=sqlite $(UV) run mutmut run $(foreach m,$(MUTANTS),'$(m)')
+	TEST_DATABASE=sqlite TEST_SQLITE_TEMPLATE_DIR=$(CURDIR)/var/test-templates $(UV) run mutmut run $(foreach m,$(MUTANTS),'$(m)')
 
 mutation-results: install ## survivors of the last `make mutation`; diff: uv run mutmut show NAME
 	@$(UV) run mutmut results | grep -E ': (survived|timeout|suspicious|no tests|segfault)$$' || true

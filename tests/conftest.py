@@ -8,7 +8,9 @@ REQUIRE_POSTGRES=1 makes a missing PostgreSQL a failure instead of a skip (CI se
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -28,7 +30,7 @@ from app.dev.stack import embedded_redis, run_migrations
 from app.main import create_app
 from app.messaging.outbox import OutboxMessage, free_port, read_outbox, start_outbox_server
 from app.piccolo_app import ALL_TABLES
-from app.settings import Settings
+from app.settings import ROOT, Settings
 from workers.main import worker_options
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -111,8 +113,30 @@ async def database_url(
     else:
         path = tmp_path_factory.mktemp("db") / "ponctuel.sqlite3"
         url = f"sqlite:///{path}"
-        await asyncio.to_thread(run_migrations, {**os.environ, "DATABASE_URL": url})
+        template_dir = os.environ.get("TEST_SQLITE_TEMPLATE_DIR")
+        if template_dir:
+            await asyncio.to_thread(shutil.copyfile, _migrated_template(Path(template_dir)), path)
+        else:
+            await asyncio.to_thread(run_migrations, {**os.environ, "DATABASE_URL": url})
         yield url
+
+
+def _migrated_template(directory: Path) -> Path:
+    """A SQLite file made by the real migrations, kept per content of the migrations folder.
+
+    Only for runs that start many test sessions (`make mutation` sets TEST_SQLITE_TEMPLATE_DIR):
+    each session copies it instead of running the migrations again.
+    """
+    digest = hashlib.sha256()
+    for migration in sorted((ROOT / "migrations").glob("*.py")):
+        digest.update(migration.name.encode() + migration.read_bytes())
+    template = directory / f"ponctuel-migrated-{digest.hexdigest()[:16]}.sqlite3"
+    if not template.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        partial = template.with_suffix(f".{uuid.uuid4().hex}.tmp")
+        run_migrations({**os.environ, "DATABASE_URL": f"sqlite:///{partial}"})
+        os.replace(partial, template)  # atomic: a concurrent session sees all of it or nothing
+    return template
 
 
 @pytest.fixture(scope="session")
