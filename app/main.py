@@ -45,7 +45,7 @@ from app.security import DataKeys, Passwords
 from app.security_headers import NoStoreMiddleware, SecurityHeadersMiddleware, header_values
 from app.sessions import RotatingSessionConfig
 from app.settings import ROOT, Settings
-from app.web import FormDecodingMiddleware, make_environment, render
+from app.web import FormDecodingMiddleware, flash_cookie_hook, make_environment, render
 
 
 def _error_page(
@@ -165,6 +165,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             NoStoreMiddleware(),
             FormDecodingMiddleware(),
         ],
+        before_send=[flash_cookie_hook],
         csrf_config=csrf_config,
         request_max_body_size=limits.REQUEST_BODY_BYTES,
         template_config=template_config,

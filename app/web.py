@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.enums import RequestEncodingType, ScopeType
 from litestar.exceptions import ClientException, TooManyRequestsException
 from litestar.middleware import ASGIMiddleware
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.accounts.rules import PASSWORD_MIN_LENGTH
 from app.i18n import JINJA_FILTERS, JINJA_GETTEXT, LOCALE_COOKIE, negotiate
 from app.once import SingleUse
 from app.ratelimit import Hit, RateLimiter
-from app.security import DataKeys, Passwords
+from app.security import DataKeys, Passwords, UnreadableSecret
 from app.settings import ROOT, Settings
 
 TEMPLATES_DIR = ROOT / "templates"
@@ -53,18 +56,87 @@ def settings_of(request: Request[Any, Any, Any]) -> Settings:
     return settings
 
 
+FLASH_PURPOSE = "flash"
+FLASH_MAX_AGE_SECONDS = 120
+_OUTGOING_FLASHES = "ponctuel.outgoing_flashes"
+_FLASH_COOKIE_READ = "ponctuel.flash_cookie_read"
+
+
 def flash(request: Request[Any, Any, Any], message: str, category: str = "info") -> None:
-    """Queue a message for the next rendered page (stored in the session)."""
-    session = mutable_session(request)
-    session["flash"] = [*session.get("flash", []), {"message": message, "category": category}]
+    """Queue a message for the next rendered page.
+
+    It travels in the session when there is one. A visitor without a session gets it in a
+    short-lived sealed cookie instead, so that an anonymous request never costs a server-side
+    session (see `flash_cookie_hook`).
+    """
+    item = {"message": str(message), "category": category}
+    session = request.scope.get("session")
+    if isinstance(session, dict) and session:
+        session["flash"] = [*session.get("flash", []), item]
+        return
+    outgoing: list[dict[str, str]] = request.scope.setdefault(_OUTGOING_FLASHES, [])  # type: ignore[misc]
+    outgoing.append(item)
+
+
+def _flash_cookie_name(settings: Settings) -> str:
+    return "__Host-flash" if settings.cookies_secure else "flash"
+
+
+def _cookie_flashes(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
+    """The messages of a sealed flash cookie, if it opens and is recent; it is then deleted."""
+    settings = settings_of(request)
+    sealed = request.cookies.get(_flash_cookie_name(settings))
+    if not sealed:
+        return []
+    request.scope[_FLASH_COOKIE_READ] = True  # type: ignore[literal-required]
+    keys: DataKeys = request.app.state.data_keys
+    try:
+        payload = json.loads(keys.decrypt(sealed, purpose=FLASH_PURPOSE))
+        written_at = datetime.fromisoformat(payload["at"])
+        items = [
+            {"message": str(item["message"]), "category": str(item["category"])}
+            for item in payload["items"]
+        ]
+    except (UnreadableSecret, ValueError, KeyError, TypeError):
+        return []
+    age = (request.app.state.clock.now() - written_at).total_seconds()
+    return items if 0 <= age <= FLASH_MAX_AGE_SECONDS else []
 
 
 def pop_flashes(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
     session = request.scope.get("session")
-    if not isinstance(session, dict) or "flash" not in session:
-        return []
-    messages: list[dict[str, str]] = session.pop("flash")
-    return messages
+    messages: list[dict[str, str]] = []
+    if isinstance(session, dict) and "flash" in session:
+        messages = session.pop("flash")
+    return messages + _cookie_flashes(request)
+
+
+async def flash_cookie_hook(message: Message, scope: Scope) -> None:
+    """Litestar `before_send`: write queued anonymous flashes to their cookie, or delete it."""
+    if message["type"] != "http.response.start":
+        return
+    outgoing = scope.get(_OUTGOING_FLASHES)
+    if not outgoing and not scope.get(_FLASH_COOKIE_READ):
+        return
+    app = scope["app"]
+    settings: Settings = app.state.settings
+    headers = MutableScopeHeaders.from_message(message)
+    name = _flash_cookie_name(settings)
+    if outgoing:
+        keys: DataKeys = app.state.data_keys
+        payload = {"at": app.state.clock.now().isoformat(), "items": outgoing}
+        cookie = Cookie(
+            key=name,
+            value=keys.encrypt(json.dumps(payload), purpose=FLASH_PURPOSE),
+            max_age=FLASH_MAX_AGE_SECONDS,
+        )
+    else:
+        cookie = Cookie(key=name, value="", max_age=0)
+    cookie.path = "/"
+    cookie.httponly = True
+    cookie.samesite = "lax"
+    cookie.secure = settings.cookies_secure
+    headers.add("set-cookie", cookie.to_header(header=""))
 
 
 def ensure_page_context(request: Request[Any, Any, Any]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import httpx
 from litestar import Litestar
 from redis.asyncio import Redis
@@ -104,12 +106,16 @@ async def test_common_password_is_refused(client: Client) -> None:
     assert await User.count() == 0
 
 
-async def anonymous_session(client: Client) -> str:
-    """Give an anonymous visitor a server-side session (a flash waiting to be shown); its id."""
-    response = await client.get("/login/2fa", follow_redirects=False)  # nothing pending
-    assert response.status_code == 303
-    session_id = client.cookies.get("session")
-    assert session_id, "the flash is kept in a session"
+async def anonymous_session(client: Client, redis: Redis, settings: Settings) -> str:
+    """A session id known before login: the visitor's cookie names a live session in the store.
+
+    No page makes a session for an anonymous visitor, so the attacker's id is planted as one
+    would be after starting some flow: a stored session and a cookie that names it.
+    """
+    session_id = secrets.token_hex(16)
+    await redis.set(f"{settings.redis_prefix}:session:{session_id}", b'{"locale": "fr"}', ex=600)
+    client.cookies.set("session", session_id, domain="testserver.local")
+    assert (await client.get("/login")).status_code == 200
     return session_id
 
 
@@ -117,7 +123,7 @@ async def test_login_logout_and_session_rotation(
     client: Client, settings: Settings, redis: Redis
 ) -> None:
     user, org = await make_creditor(email="owner@example.com")
-    before = await anonymous_session(client)
+    before = await anonymous_session(client, redis, settings)
     assert await redis.exists(f"{settings.redis_prefix}:session:{before}")
     page = await log_in(client, "owner@example.com")
     assert org.name in page.text
@@ -138,10 +144,10 @@ async def test_login_logout_and_session_rotation(
 
 
 async def test_a_session_id_planted_before_login_does_not_log_the_attacker_in(
-    app: Litestar, client: Client
+    app: Litestar, client: Client, redis: Redis, settings: Settings
 ) -> None:
     await make_creditor(email="owner@example.com")
-    planted = await anonymous_session(client)
+    planted = await anonymous_session(client, redis, settings)
     await log_in(client, "owner@example.com")
     async with make_client(app) as attacker:
         attacker.cookies.set("session", planted, domain="testserver.local")
