@@ -267,6 +267,11 @@ def client_ip(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def user_agent(request: Request[Any, Any, Any]) -> str:
+    """The caller's User-Agent header, as the audit log records it."""
+    return request.headers.get("user-agent", "")
+
+
 def absolute_url(request: Request[Any, Any, Any], name: str, **params: Any) -> str:
     """The public URL of a named route, for links in emails and provider redirects."""
     return settings_of(request).base_url.rstrip("/") + request.app.route_reverse(name, **params)

@@ -233,12 +233,17 @@ def db(app: Litestar) -> Litestar:
     return app
 
 
+BROWSER_AGENT = "Mozilla/5.0 (ponctuel tests)"  # the User-Agent of make_client, as audited
+BROWSER_IP = "127.0.0.1"  # the client address httpx's ASGI transport gives the app
+
+
 def make_client(app: Litestar) -> httpx.AsyncClient:
     """A browser-like client: keeps cookies, follows redirects, speaks ASGI to the app."""
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://testserver.local",
         follow_redirects=True,
+        headers={"user-agent": BROWSER_AGENT},
     )
 
 

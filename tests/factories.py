@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from app.accounts.service.signup import open_organisation
-from app.accounts.tables import Membership, Organisation, Role, User
+from app.accounts.tables import AuditEvent, Membership, Organisation, Role, User
 from app.companies.rules import vat_for
 from app.security import Passwords
 
@@ -103,6 +103,19 @@ async def log_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD
     response = await post_form(client, "/login", {"email": email, "password": password})
     assert response.status_code == 200, response.text[:500]
     return response
+
+
+AUDITED = ("user", "organisation", "actor_email", "target", "ip", "user_agent", "is_success")
+
+
+async def audit_trail(*actions: str) -> list[dict[str, Any]]:
+    """The audit log's rows of those actions, oldest first, without ids and instants."""
+    rows = await (
+        AuditEvent.select(*(getattr(AuditEvent, name) for name in AUDITED))
+        .where(AuditEvent.action.is_in(list(actions)))
+        .order_by(AuditEvent.id)
+    )
+    return [dict(row) for row in rows]
 
 
 def link_in(text: str, path_prefix: str) -> str:

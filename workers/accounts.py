@@ -10,14 +10,22 @@ from app.accounts.service import auth, signup
 logger = logging.getLogger(__name__)
 
 
-async def send_password_reset(ctx: dict[str, Any], email: str, locale: str) -> bool:
-    """Issue a reset link and queue its email, only when the address has an account."""
+async def send_password_reset(
+    ctx: dict[str, Any], email: str, locale: str, ip: str = "", user_agent: str = ""
+) -> bool:
+    """Issue a reset link and queue its email, only when the address has an account.
+
+    `ip` and `user_agent` (for the audit log) default to empty for jobs queued by an older web
+    process during a deploy.
+    """
     return await auth.send_password_reset(
         email=email,
         locale=locale,
         queue=ctx["redis"],
         base_url=ctx["settings"].base_url,
         clock=ctx["clock"],
+        ip=ip,
+        user_agent=user_agent,
     )
 
 

@@ -39,6 +39,7 @@ from app.web import (
     redirect_to,
     safe_next,
     settings_of,
+    user_agent,
 )
 
 Req = Request[Any, Any, Any]
@@ -57,7 +58,7 @@ def account_checks(request: Request[Any, Any, Any]) -> AccountChecks:
         limit=settings.account_attempt_limit,
         window_seconds=settings.account_lockout_minutes * 60,
         ip=client_ip(request),
-        user_agent=request.headers.get("user-agent", ""),
+        user_agent=user_agent(request),
         organisation_id=identity.organisation_id if identity else None,
         password_link=absolute_url(request, "accounts.forgot_password"),
     )
@@ -123,7 +124,7 @@ async def open_session(
         actor_email=user.email,
         target=method,
         ip=client_ip(request),
-        user_agent=request.headers.get("user-agent", ""),
+        user_agent=user_agent(request),
     )
 
 
@@ -162,7 +163,7 @@ async def save_provider_link(
         clock=clock_of(request),
         organisation_id=organisation_id,
         ip=client_ip(request),
-        user_agent=request.headers.get("user-agent", ""),
+        user_agent=user_agent(request),
     )
     if change.changed:
         await send_provider_notice(request, change, linked=True)
@@ -217,10 +218,6 @@ def provider_named(request: Req, name: str) -> OidcProvider:
     if provider is None:
         raise NotFoundException()
     return provider
-
-
-def user_agent(request: Req) -> str:
-    return request.headers.get("user-agent", "")
 
 
 def _cookie_name(request: Req) -> str:

@@ -13,11 +13,11 @@ from litestar import Litestar
 from redis.asyncio import Redis
 
 from app.accounts import paths
-from app.accounts.tables import AccountToken, AuditEvent, TokenPurpose
+from app.accounts.tables import AccountToken, TokenPurpose
 from app.piccolo_app import ALL_TABLES
 from app.settings import Settings
-from tests.conftest import make_client
-from tests.factories import PASSWORD, link_in, log_in, make_creditor, post_form
+from tests.conftest import BROWSER_AGENT, BROWSER_IP, make_client
+from tests.factories import PASSWORD, audit_trail, link_in, log_in, make_creditor, post_form
 
 Client = httpx.AsyncClient
 NEW_PASSWORD = "a brand new passphrase"
@@ -65,8 +65,9 @@ async def test_the_forgot_password_request_does_the_same_work_for_known_and_unkn
 
     known, unknown = answers["known@reset.example"], answers["ghost@reset.example"]
     assert known[:2] == unknown[:2] and known[0] == 200
-    assert known[2] == [("send_password_reset", ("known@reset.example", "fr"))]
-    assert unknown[2] == [("send_password_reset", ("ghost@reset.example", "fr"))]
+    origin = (BROWSER_IP, BROWSER_AGENT)  # for the audit log, when the account exists
+    assert known[2] == [("send_password_reset", ("known@reset.example", "fr", *origin))]
+    assert unknown[2] == [("send_password_reset", ("ghost@reset.example", "fr", *origin))]
     assert await database_state() == before, "the request itself writes nothing"
 
 
@@ -86,16 +87,23 @@ async def test_the_reset_job_mails_a_known_address_once_and_drops_an_unknown_one
     assert outbox("ghost2@reset.example") == []
     assert await AccountToken.count().where(AccountToken.user == user.id) == 1
     assert await AccountToken.count() == 1
-    requested = await AuditEvent.select(AuditEvent.actor_email).where(
-        AuditEvent.action == "password_reset_requested"
-    )
-    assert requested == [{"actor_email": "known2@reset.example"}]
+    assert await audit_trail("password_reset_requested") == [
+        {
+            "user": user.id,
+            "organisation": None,
+            "actor_email": "known2@reset.example",
+            "target": "",
+            "ip": BROWSER_IP,
+            "user_agent": BROWSER_AGENT,
+            "is_success": True,
+        }
+    ]
 
 
 async def test_resetting_the_password_kills_every_other_reset_link(
     client: Client, run_worker: Any, outbox: Any
 ) -> None:
-    await make_creditor(email="twice@reset.example")
+    user, _ = await make_creditor(email="twice@reset.example")
     await post_form(client, "/password/forgot", {"email": "twice@reset.example"})
     await post_form(client, "/password/forgot", {"email": "twice@reset.example"})
     second, first = await reset_links(run_worker, outbox, "twice@reset.example")
@@ -106,6 +114,17 @@ async def test_resetting_the_password_kills_every_other_reset_link(
         client, first, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
     )
     assert done.status_code == 200 and "Votre mot de passe a été modifié" in done.text
+    assert await audit_trail("password_reset") == [
+        {
+            "user": user.id,
+            "organisation": None,
+            "actor_email": "twice@reset.example",
+            "target": "",
+            "ip": BROWSER_IP,
+            "user_agent": BROWSER_AGENT,
+            "is_success": True,
+        }
+    ]
 
     dead = await client.get(second)
     assert dead.status_code == 400
@@ -124,7 +143,7 @@ async def test_resetting_the_password_kills_every_other_reset_link(
 async def test_changing_the_password_also_kills_pending_reset_links(
     app: Litestar, client: Client, run_worker: Any, outbox: Any
 ) -> None:
-    await make_creditor(email="change@reset.example")
+    user, org = await make_creditor(email="change@reset.example")
     async with make_client(app) as anonymous:
         await post_form(anonymous, "/password/forgot", {"email": "change@reset.example"})
     [link] = await reset_links(run_worker, outbox, "change@reset.example")
@@ -138,6 +157,16 @@ async def test_changing_the_password_also_kills_pending_reset_links(
 
     assert changed.status_code == 200 and "Votre mot de passe a été modifié" in changed.text
     assert (await client.get(link)).status_code == 400
+    [changed_event] = await audit_trail("password_changed")
+    assert changed_event == {
+        "user": user.id,
+        "organisation": org.id,
+        "actor_email": "change@reset.example",
+        "target": "",
+        "ip": BROWSER_IP,
+        "user_agent": BROWSER_AGENT,
+        "is_success": True,
+    }
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,7 @@ from app.web import (
     render,
     safe_next,
     settings_of,
+    user_agent,
 )
 
 Req = Request[Any, Any, Any]
@@ -134,7 +135,7 @@ async def confirm_email(request: Req, token: FromPath[str]) -> Response[Any]:
             secret=token,
             clock=clock_of(request),
             ip=client_ip(request),
-            user_agent=request.headers.get("user-agent", ""),
+            user_agent=user_agent(request),
         )
     except DomainError as error:
         return render(
@@ -195,8 +196,9 @@ async def log_in(request: Req) -> Response[Any]:
             action="login_failed",
             clock=clock,
             actor_email=form.get("email"),
+            target="password",
             ip=client_ip(request),
-            user_agent=request.headers.get("user-agent", ""),
+            user_agent=user_agent(request),
             is_success=False,
         )
         form.errors["form"] = N_("Adresse e-mail ou mot de passe incorrect.")
@@ -235,7 +237,11 @@ async def request_password_reset(request: Req) -> Response[Any]:
     if not form.is_valid:
         return render(request, "accounts/forgot_password.html", form=form, status_code=422)
     await service.request_password_reset(
-        queue=request.app.state.queue, email=form.get("email"), locale=request.state.locale
+        queue=request.app.state.queue,
+        email=form.get("email"),
+        locale=request.state.locale,
+        ip=client_ip(request),
+        user_agent=user_agent(request),
     )
     return render(request, "accounts/forgot_password_sent.html", email=form.get("email"))
 
@@ -263,6 +269,8 @@ async def set_new_password(request: Req, token: FromPath[str]) -> Response[Any]:
                 password=form.values["password"],
                 passwords=passwords_of(request),
                 clock=clock_of(request),
+                ip=client_ip(request),
+                user_agent=user_agent(request),
             )
         except DomainError as error:
             form.errors[error.field or "form"] = error.message

@@ -22,6 +22,7 @@ from app.web import (
     redirect_to,
     render,
     settings_of,
+    user_agent,
 )
 
 Req = Request[Any, Any, Any]
@@ -92,7 +93,7 @@ async def file_claim(request: Req) -> Response[Any]:
                 clock=clock_of(request),
                 mailer=service.Mailer(request.app.state.queue, settings_of(request).base_url),
                 ip=client_ip(request),
-                user_agent=request.headers.get("user-agent", ""),
+                user_agent=user_agent(request),
             )
         except DomainError as error:
             if error.status_code == 403:

@@ -42,6 +42,7 @@ from app.web import (
     redirect_to,
     render,
     settings_of,
+    user_agent,
 )
 
 Req = Request[Any, Any, Any]
@@ -72,7 +73,7 @@ def _actor(request: Req) -> service.Actor:
         organisation_id=_organisation_id(identity),
         role=identity.role or "",
         ip=client_ip(request),
-        user_agent=request.headers.get("user-agent", ""),
+        user_agent=user_agent(request),
     )
 
 
@@ -274,11 +275,11 @@ async def accept_invitation(request: Req, token: FromPath[str]) -> Response[Any]
     """Join as the logged-in invitee, or create the invitee's account from the short form."""
     identity = getattr(request.state, "identity", None)
     clock = clock_of(request)
-    ip, user_agent = client_ip(request), request.headers.get("user-agent", "")
+    ip, agent = client_ip(request), user_agent(request)
     if identity is not None:
         try:
             organisation_id = await service.accept_invitation(
-                secret=token, user_id=identity.user_id, clock=clock, ip=ip, user_agent=user_agent
+                secret=token, user_id=identity.user_id, clock=clock, ip=ip, user_agent=agent
             )
         except DomainError as error:
             return _invitation_refused(request, token, error)
@@ -295,7 +296,7 @@ async def accept_invitation(request: Req, token: FromPath[str]) -> Response[Any]
                 passwords=passwords_of(request),
                 clock=clock,
                 ip=ip,
-                user_agent=user_agent,
+                user_agent=agent,
             )
         except DomainError as error:
             form.errors[error.field or "form"] = error.message

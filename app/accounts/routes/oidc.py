@@ -27,7 +27,6 @@ from app.accounts.web import (
     redirect_to_provider,
     send_provider_notice,
     take_pending_login,
-    user_agent,
 )
 from app.errors import N_, DomainError
 from app.forms import Form
@@ -46,6 +45,7 @@ from app.web import (
     safe_next,
     settings_of,
     single_use_of,
+    user_agent,
 )
 
 Req = Request[Any, Any, Any]

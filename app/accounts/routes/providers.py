@@ -26,7 +26,6 @@ from app.accounts.web import (
     provider_named,
     redirect_to_provider,
     send_provider_notice,
-    user_agent,
 )
 from app.errors import N_, DomainError, NotFound
 from app.forms import Form
@@ -42,6 +41,7 @@ from app.web import (
     refund_attempt,
     render,
     settings_of,
+    user_agent,
 )
 
 Req = Request[Any, Any, Any]

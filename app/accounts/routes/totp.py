@@ -32,6 +32,7 @@ from app.web import (
     render,
     safe_next,
     settings_of,
+    user_agent,
 )
 
 Req = Request[Any, Any, Any]
@@ -53,7 +54,7 @@ def _origin(request: Req) -> service.Origin:
     identity = getattr(request.state, "identity", None)
     return service.Origin(
         ip=client_ip(request),
-        user_agent=request.headers.get("user-agent", ""),
+        user_agent=user_agent(request),
         organisation_id=identity.organisation_id if identity else None,
     )
 

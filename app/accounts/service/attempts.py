@@ -45,8 +45,8 @@ class AccountChecks:
     clock: Clock
     limit: int  # checks per account, kind and window
     window_seconds: int
-    ip: str = ""
-    user_agent: str = ""
+    ip: str
+    user_agent: str
     organisation_id: int | None = None
     password_link: str = ""  # where the lockout notice sends someone to change their password
 

@@ -12,13 +12,18 @@ async def record_event(
     clock: Clock,
     user_id: int | None = None,
     organisation_id: int | None = None,
-    actor_email: str = "",
-    target: str = "",
-    ip: str = "",
-    user_agent: str = "",
+    actor_email: str,
+    target: str,
+    ip: str,
+    user_agent: str,
     is_success: bool = True,
 ) -> None:
-    """Append one security event to the audit log."""
+    """Append one security event to the audit log.
+
+    Who acted, on what and from where are required: an event recorded without them cannot be
+    told from another in an investigation, so a call that forgets one does not type-check.
+    Pass "" only where there is truly nothing, such as the address of a command-line action.
+    """
     await AuditEvent.insert(
         AuditEvent(
             action=action,

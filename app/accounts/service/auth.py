@@ -72,7 +72,7 @@ async def _consume(token: AccountToken | None, *, clock: Clock) -> int:
     return int(token.user)
 
 
-async def verify_email(*, secret: str, clock: Clock) -> int:
+async def verify_email(*, secret: str, clock: Clock, ip: str, user_agent: str) -> int:
     """Confirm an existing account's address from an account token's link; returns the user id.
 
     New accounts are confirmed through their signup request instead (service.signup).
@@ -82,8 +82,21 @@ async def verify_email(*, secret: str, clock: Clock) -> int:
     await User.update({User.email_verified_at: clock.now()}).where(
         (User.id == user_id) & User.email_verified_at.is_null()
     )
-    await record_event(action="email_verified", clock=clock, user_id=user_id)
+    await record_event(
+        action="email_verified",
+        clock=clock,
+        user_id=user_id,
+        actor_email=await _email_of(user_id),
+        target="",
+        ip=ip,
+        user_agent=user_agent,
+    )
     return user_id
+
+
+async def _email_of(user_id: int) -> str:
+    row = await User.select(User.email).where(User.id == user_id).first()
+    return str(row["email"]) if row else ""
 
 
 async def resend_verification(*, user_id: int, clock: Clock) -> str | None:
@@ -117,14 +130,24 @@ async def authenticate(
     return user
 
 
-async def request_password_reset(*, queue: ArqRedis, email: str, locale: str) -> None:
+async def request_password_reset(
+    *, queue: ArqRedis, email: str, locale: str, ip: str, user_agent: str
+) -> None:
     """Hand a reset request to the worker, whatever the address: the request itself reads and
-    writes nothing, so a known and an unknown address cost the same and leave the same trace."""
-    await enqueue(queue, PASSWORD_RESET_JOB, email, locale)
+    writes nothing, so a known and an unknown address cost the same and leave the same trace.
+    Where it came from travels with it, for the audit log of an account that exists."""
+    await enqueue(queue, PASSWORD_RESET_JOB, email, locale, ip, user_agent)
 
 
 async def send_password_reset(
-    *, email: str, locale: str, queue: ArqRedis, base_url: str, clock: Clock
+    *,
+    email: str,
+    locale: str,
+    queue: ArqRedis,
+    base_url: str,
+    clock: Clock,
+    ip: str,
+    user_agent: str,
 ) -> bool:
     """Issue a reset link and queue its email when the address has an account (worker side).
 
@@ -135,7 +158,13 @@ async def send_password_reset(
         return False
     secret = await issue_token(user_id=user.id, purpose=TokenPurpose.RESET_PASSWORD, clock=clock)
     await record_event(
-        action="password_reset_requested", clock=clock, user_id=user.id, actor_email=user.email
+        action="password_reset_requested",
+        clock=clock,
+        user_id=user.id,
+        actor_email=user.email,
+        target="",
+        ip=ip,
+        user_agent=user_agent,
     )
     await queue_email(
         queue,
@@ -168,7 +197,9 @@ async def _set_password(*, user_id: int, password: str, passwords: Passwords, cl
     )
 
 
-async def reset_password(*, secret: str, password: str, passwords: Passwords, clock: Clock) -> int:
+async def reset_password(
+    *, secret: str, password: str, passwords: Passwords, clock: Clock, ip: str, user_agent: str
+) -> int:
     """Set a new password from an emailed reset link; also confirms the address."""
     token = await _valid_token(secret=secret, purpose=TokenPurpose.RESET_PASSWORD, clock=clock)
     if token is None:
@@ -182,7 +213,15 @@ async def reset_password(*, secret: str, password: str, passwords: Passwords, cl
     await User.update({User.email_verified_at: clock.now()}).where(
         (User.id == user_id) & User.email_verified_at.is_null()
     )
-    await record_event(action="password_reset", clock=clock, user_id=user_id)
+    await record_event(
+        action="password_reset",
+        clock=clock,
+        user_id=user_id,
+        actor_email=user.email,
+        target="",
+        ip=ip,
+        user_agent=user_agent,
+    )
     return user_id
 
 
@@ -213,8 +252,11 @@ async def change_password(
         action="password_changed",
         clock=clock,
         user_id=user_id,
+        organisation_id=checks.organisation_id,
         actor_email=user.email,
+        target="",
         ip=checks.ip,
+        user_agent=checks.user_agent,
     )
     updated = await User.objects().get(User.id == user_id)
     if updated is None:

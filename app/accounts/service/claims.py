@@ -47,8 +47,8 @@ class Reviewer:
 
     user_id: int
     email: str
-    ip: str = ""
-    user_agent: str = ""
+    ip: str
+    user_agent: str
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,8 @@ async def file_claim(
     explanation: str,
     clock: Clock,
     mailer: Mailer,
-    ip: str = "",
-    user_agent: str = "",
+    ip: str,
+    user_agent: str,
 ) -> int:
     """Record a claim on a SIREN another organisation holds; returns its id.
 

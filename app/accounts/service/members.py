@@ -45,8 +45,8 @@ class Actor:
     email: str
     organisation_id: int
     role: str
-    ip: str = ""
-    user_agent: str = ""
+    ip: str
+    user_agent: str
 
 
 @dataclass(frozen=True)
@@ -287,7 +287,7 @@ async def _record_join(invitation: Invitation, user: User, clock: Clock, ip: str
 
 
 async def accept_invitation(
-    *, secret: str, user_id: int, clock: Clock, ip: str = "", user_agent: str = ""
+    *, secret: str, user_id: int, clock: Clock, ip: str, user_agent: str
 ) -> int:
     """Join the inviting organisation as the logged-in invitee; returns the organisation id."""
     invitation = await _valid_invitation(secret, clock)
@@ -315,8 +315,8 @@ async def join_with_new_account(
     locale: str,
     passwords: Passwords,
     clock: Clock,
-    ip: str = "",
-    user_agent: str = "",
+    ip: str,
+    user_agent: str,
 ) -> User:
     """Create the invitee's account from the invitation and make them a member.
 

@@ -209,8 +209,8 @@ async def start_provider_login(
     clock: Clock,
     intent: Intent = Intent.LOGIN,
     user_id: int = 0,
-    ip: str = "",
-    user_agent: str = "",
+    ip: str,
+    user_agent: str,
 ) -> tuple[str, PendingProviderLogin]:
     """The provider's authorization URL and the pending login to keep until it answers."""
     try:
@@ -242,8 +242,8 @@ async def log_in_with_provider(
     params: Mapping[str, str],
     single_use: SingleUse,
     clock: Clock,
-    ip: str = "",
-    user_agent: str = "",
+    ip: str,
+    user_agent: str,
 ) -> ProviderLogin:
     """Verify the provider's answer, then find or prepare the account it belongs to.
 
@@ -311,8 +311,8 @@ async def register_with_provider(
     siren: str,
     locale: str,
     clock: Clock,
-    ip: str = "",
-    user_agent: str = "",
+    ip: str,
+    user_agent: str,
 ) -> User:
     """Create the account of a verified newcomer: user (no password), organisation, ownership.
 

@@ -78,8 +78,8 @@ async def start_provider_link(
     passwords: Passwords,
     checks: AccountChecks,
     clock: Clock,
-    ip: str = "",
-    user_agent: str = "",
+    ip: str,
+    user_agent: str,
 ) -> tuple[str, PendingProviderLogin]:
     """Start linking `provider` to a logged-in account, once its owner has proven it again.
 
@@ -115,8 +115,8 @@ async def prove_link_with_password(
     password: str,
     passwords: Passwords,
     clock: Clock,
-    ip: str = "",
-    user_agent: str = "",
+    ip: str,
+    user_agent: str,
 ) -> User:
     """The account a waiting link belongs to, once its password is given (nothing is saved).
 
@@ -144,8 +144,8 @@ async def link_from_account(
     single_use: SingleUse,
     clock: Clock,
     organisation_id: int | None = None,
-    ip: str = "",
-    user_agent: str = "",
+    ip: str,
+    user_agent: str,
 ) -> LinkChange:
     """Finish a link started from the account page: the provider's identity joins `user_id`.
 
@@ -184,8 +184,8 @@ async def link_identity(
     email: str,
     clock: Clock,
     organisation_id: int | None = None,
-    ip: str = "",
-    user_agent: str = "",
+    ip: str,
+    user_agent: str,
 ) -> LinkChange:
     """Attach a provider identity to an account; refused when another account holds it.
 
@@ -233,8 +233,8 @@ async def unlink_identity(
     identity_id: int,
     clock: Clock,
     organisation_id: int | None = None,
-    ip: str = "",
-    user_agent: str = "",
+    ip: str,
+    user_agent: str,
 ) -> LinkChange:
     """Remove one of the account's provider identities, unless it is the last way to log in."""
     user = await _user(user_id)

@@ -144,9 +144,7 @@ async def _keep_newest_requests(email: str) -> None:
         await SignupRequest.delete().where(SignupRequest.id.is_in(surplus))
 
 
-async def confirm_email(
-    *, secret: str, clock: Clock, ip: str = "", user_agent: str = ""
-) -> Confirmation:
+async def confirm_email(*, secret: str, clock: Clock, ip: str, user_agent: str) -> Confirmation:
     """Use an emailed confirmation link, once.
 
     A signup request's link creates the account (and the organisation when its SIREN is free).
@@ -159,7 +157,7 @@ async def confirm_email(
         & SignupRequest.verified_at.is_null()
     )
     if request is None:
-        user_id = await verify_email(secret=secret, clock=clock)
+        user_id = await verify_email(secret=secret, clock=clock, ip=ip, user_agent=user_agent)
         user = await User.objects().get(User.id == user_id)
         if user is None:
             raise DomainError(LINK_EXPIRED)
@@ -209,6 +207,7 @@ async def confirm_email(
         user_id=account.user.id,
         organisation_id=account.organisation_id,
         actor_email=request.email,
+        target="",
         ip=ip,
         user_agent=user_agent,
     )

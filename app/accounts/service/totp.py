@@ -38,8 +38,8 @@ WRONG_PASSWORD = N_("Le mot de passe est incorrect.")
 class Origin:
     """Where a security-relevant request came from, for the audit log."""
 
-    ip: str = ""
-    user_agent: str = ""
+    ip: str
+    user_agent: str
     organisation_id: int | None = None
 
 

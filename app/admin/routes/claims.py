@@ -15,7 +15,7 @@ from app.admin import queries
 from app.admin.forms import STATUSES, parse_decision, parse_status_filter
 from app.errors import N_, Conflict, DomainError
 from app.forms import Form
-from app.web import client_ip, flash, form_data, redirect_to, render, settings_of
+from app.web import client_ip, flash, form_data, redirect_to, render, settings_of, user_agent
 
 Req = Request[Any, Any, Any]
 
@@ -26,7 +26,7 @@ def _reviewer(request: Req) -> service.Reviewer:
         user_id=identity.user_id,
         email=identity.email,
         ip=client_ip(request),
-        user_agent=request.headers.get("user-agent", ""),
+        user_agent=user_agent(request),
     )
 
 

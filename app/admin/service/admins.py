@@ -34,6 +34,8 @@ async def set_platform_admin(*, email: str, is_admin: bool, clock: Clock) -> boo
         user_id=user.id,
         actor_email=CLI_ACTOR,
         target=address,
+        ip="",  # a command on the server: no client address
+        user_agent="",
     )
     return True
 
