@@ -95,7 +95,7 @@ def _check_siren(form: Form) -> None:
         form.errors["siren"] = INVALID_SIREN
 
 
-def _check_new_password(form: Form, *, email: str = "") -> None:
+def _check_new_password(form: Form, *, email: str) -> None:
     if "password" in form.errors:
         return
     problem = password_problem(form.get("password"), email=email)
@@ -139,7 +139,7 @@ def parse_email_only(data: Mapping[str, str]) -> Form:
     return form
 
 
-def parse_new_password(data: Mapping[str, str], *, email: str = "") -> Form:
+def parse_new_password(data: Mapping[str, str], *, email: str) -> Form:
     form = read_form(data, (NEW_PASSWORD, PASSWORD_CONFIRM))
     _check_new_password(form, email=email)
     if "password" not in form.errors and form.get("password") != form.get("password_confirm"):
@@ -147,7 +147,7 @@ def parse_new_password(data: Mapping[str, str], *, email: str = "") -> Form:
     return form
 
 
-def parse_change_password(data: Mapping[str, str], *, email: str = "") -> Form:
+def parse_change_password(data: Mapping[str, str], *, email: str) -> Form:
     form = parse_new_password(data, email=email)
     current = read_form(data, (CURRENT_PASSWORD,))
     form.values.update(current.values)
@@ -164,7 +164,7 @@ def parse_invitation(data: Mapping[str, str]) -> Form:
     return form
 
 
-def parse_invitation_signup(data: Mapping[str, str], *, email: str = "") -> Form:
+def parse_invitation_signup(data: Mapping[str, str], *, email: str) -> Form:
     """The short signup of an invitee: a name and a password (the address comes from the link)."""
     form = read_form(data, (FULL_NAME, NEW_PASSWORD))
     _check_new_password(form, email=email)

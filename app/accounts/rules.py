@@ -68,7 +68,7 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(FREQUENCY_LISTS["passwords"][:COMMON_PASSWORDS_CHECKED])
 
 
-def password_problem(password: str, *, email: str = "") -> str | None:
+def password_problem(password: str, *, email: str) -> str | None:
     """Why a new password is refused, or None (length and common lists; no composition rules)."""
     if len(password) < PASSWORD_MIN_LENGTH:
         return "too_short"
@@ -201,5 +201,6 @@ def can_unlink_provider(*, has_password: bool, linked_providers: int) -> bool:
 
 
 def is_recent_login(authenticated_at: datetime, *, now: datetime, within: timedelta) -> bool:
-    """True when the login that opened the session happened less than `within` ago."""
+    """True when the login that opened the session happened at most `within` ago (not later
+    than now: a login time in the future, from a clock set back, is not trusted)."""
     return timedelta(0) <= now - authenticated_at <= within

@@ -13,11 +13,19 @@ from litestar import Litestar
 from redis.asyncio import Redis
 
 from app.accounts import paths
-from app.accounts.tables import AccountToken, TokenPurpose
+from app.accounts.tables import AccountToken, TokenPurpose, User
 from app.piccolo_app import ALL_TABLES
 from app.settings import Settings
 from tests.conftest import BROWSER_AGENT, BROWSER_IP, make_client
-from tests.factories import PASSWORD, audit_trail, link_in, log_in, make_creditor, post_form
+from tests.factories import (
+    PASSWORD,
+    audit_trail,
+    link_in,
+    log_in,
+    make_creditor,
+    make_user,
+    post_form,
+)
 
 Client = httpx.AsyncClient
 NEW_PASSWORD = "a brand new passphrase"
@@ -199,3 +207,34 @@ def test_a_link_needs_exactly_the_parameters_of_its_path() -> None:
     assert paths.link("https://p.example", paths.VERIFY_EMAIL, token="a/b?c") == (
         "https://p.example/verify/a%2Fb%3Fc"
     )
+
+
+async def test_a_reset_refuses_the_address_as_password_and_confirms_only_its_own_account(
+    client: Client, run_worker: Any, outbox: Any
+) -> None:
+    email = "claire.dupont.compta@reset.example"
+    user = await make_user(email=email, verified=False)
+    bystander = await make_user(email="someone.else@reset.example", verified=False)
+    await post_form(client, "/password/forgot", {"email": email})
+    [link] = await reset_links(run_worker, outbox, email)
+
+    refused = await post_form(
+        client,
+        link,
+        {"password": "claire.dupont.compta", "password_confirm": "claire.dupont.compta"},
+    )
+    assert refused.status_code == 422
+    assert "Ce mot de passe est trop courant" in refused.text
+
+    done = await post_form(
+        client, link, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
+    )
+    assert done.status_code == 200 and "Votre mot de passe a été modifié" in done.text
+    verified = {
+        row["email"]: row["email_verified_at"]
+        for row in await User.select(User.email, User.email_verified_at).where(
+            User.id.is_in([user.id, bystander.id])
+        )
+    }
+    assert verified[email] is not None, "the link proved the address"
+    assert verified["someone.else@reset.example"] is None, "no other account is confirmed"

@@ -130,6 +130,8 @@ async def test_forty_parallel_wrong_codes_from_forty_addresses_pause_the_account
         await run_worker()
         [notice] = outbox(email)
         assert notice.subject == "Vérifications de sécurité suspendues sur votre compte Ponctuel"
+        assert "Trop de codes de vérification incorrects ont été saisis" in notice.text
+        assert "mots de passe incorrects" not in notice.text
         assert f"l'adresse IP {ip}, le 23/11/2026 10:30" in notice.text
         assert "jusqu'au 23/11/2026 11:00" in notice.text
         assert "http://testserver.local/password/forgot" in notice.text

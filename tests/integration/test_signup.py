@@ -17,6 +17,7 @@ from litestar import Litestar
 
 from app.accounts.rules import secret_hash
 from app.accounts.service.auth import issue_token
+from app.accounts.service.signup import UNVERIFIED_ACCOUNT_TTL
 from app.accounts.tables import (
     AccountToken,
     AuditEvent,
@@ -182,11 +183,15 @@ async def test_the_fourth_pending_signup_of_an_address_retires_the_oldest_link(
     client: Client, run_worker: Any, outbox: Any
 ) -> None:
     email = "many@signup.example"
+    await sign_up(client, "bystander@signup.example", FREE_SIREN)
     links = []
     for _ in range(4):
         await sign_up(client, email, FREE_SIREN)
         links.append(await confirmation_link(run_worker, outbox, email))
     assert await SignupRequest.count().where(SignupRequest.email == email) == 3
+    assert (
+        await SignupRequest.count().where(SignupRequest.email == "bystander@signup.example") == 1
+    ), "another address's pending signup is not counted nor retired"
 
     oldest = await post_form(client, links[0], {})
     assert oldest.status_code == 400
@@ -281,6 +286,7 @@ async def test_the_cleanup_deletes_expired_requests_and_unconfirmed_accounts_onl
         ).save()
 
     await request("expired@signup.example", now - timedelta(seconds=1))
+    await request("expiring-now@signup.example", now)  # its link is dead from this instant
     await request("fresh@signup.example", now + timedelta(hours=1))
     stale, lone_org = await make_creditor(email="stale@signup.example", verified=False)
     await issue_token(user_id=stale.id, purpose=TokenPurpose.VERIFY_EMAIL, clock=FixedClock(now))
@@ -291,6 +297,10 @@ async def test_the_cleanup_deletes_expired_requests_and_unconfirmed_accounts_onl
     confirmed, kept_org = await make_creditor(email="old@signup.example")
     for user in (stale, shared_user, confirmed):
         await User.update({User.created_at: now - 3 * day}).where(User.id == user.id)
+    just_expired, _ = await make_creditor(email="just-expired@signup.example", verified=False)
+    await User.update({User.created_at: now - UNVERIFIED_ACCOUNT_TTL}).where(
+        User.id == just_expired.id
+    )
 
     await delete_expired_signups({"clock": FixedClock(now)})
 

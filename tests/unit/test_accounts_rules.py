@@ -43,7 +43,7 @@ def test_malformed_emails_are_refused(text: str) -> None:
     ],
 )
 def test_password_policy(password: str, problem: str | None) -> None:
-    assert rules.password_problem(password) == problem
+    assert rules.password_problem(password, email="") == problem
 
 
 def test_password_equal_to_the_email_name_is_refused() -> None:
@@ -153,3 +153,28 @@ def test_the_seed_is_shown_in_groups_of_four_and_as_an_otpauth_address() -> None
 )
 def test_second_factor_input_is_recognised(typed: str, expected: rules.SecondFactor | None) -> None:
     assert rules.parse_second_factor(typed) == expected
+
+
+LOGIN_AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "recent"),
+    [
+        (timedelta(0), True),  # the very moment of the login
+        (timedelta(minutes=14, seconds=59), True),
+        (timedelta(minutes=15), True),  # exactly the window: still recent
+        (timedelta(minutes=15, microseconds=1), False),
+        (
+            timedelta(seconds=-1),
+            False,
+        ),  # a login "in the future" (a clock gone back) is not trusted
+    ],
+)
+def test_a_login_is_recent_within_its_window_bounds_included(
+    elapsed: timedelta, recent: bool
+) -> None:
+    assert (
+        rules.is_recent_login(LOGIN_AT, now=LOGIN_AT + elapsed, within=timedelta(minutes=15))
+        is recent
+    )

@@ -101,8 +101,8 @@ def test_given_vat_numbers_use_the_full_algorithm(text: str) -> None:
     assert normalise_vat(text).startswith("FR")
 
 
-def test_vat_number_with_a_wrong_key_is_refused() -> None:
-    with pytest.raises(InvalidIdentifier):
+def test_vat_number_with_a_wrong_key_is_refused_with_the_reason() -> None:
+    with pytest.raises(InvalidIdentifier, match="checksum or check digit is invalid"):
         normalise_vat("FR84323140391")
 
 

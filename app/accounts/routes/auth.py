@@ -261,7 +261,8 @@ async def show_reset_password(request: Req, token: FromPath[str]) -> Template:
 
 @post(paths.RESET_PASSWORD, name="accounts.reset_password_submit")
 async def set_new_password(request: Req, token: FromPath[str]) -> Response[Any]:
-    form = parse_new_password(await form_data(request))
+    # The address is the account's: the service checks the password against it.
+    form = parse_new_password(await form_data(request), email="")
     if form.is_valid:
         try:
             await service.reset_password(

@@ -285,7 +285,8 @@ async def accept_invitation(request: Req, token: FromPath[str]) -> Response[Any]
             return _invitation_refused(request, token, error)
         request.set_session({**request.session, "org": organisation_id})
         return _welcome(request)
-    form = parse_invitation_signup(await form_data(request))
+    # The address is the invitation's: the service checks the password against it.
+    form = parse_invitation_signup(await form_data(request), email="")
     if form.is_valid:
         try:
             user = await service.join_with_new_account(

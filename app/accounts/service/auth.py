@@ -26,7 +26,7 @@ SIGNUP_RACE = N_("Ce compte existe déjà ou est en cours de création.")
 PASSWORD_RESET_JOB = "send_password_reset"  # noqa: S105 (the worker job of that name)
 
 
-def check_password(password: str, *, email: str = "") -> None:
+def check_password(password: str, *, email: str) -> None:
     problem = rules.password_problem(password, email=email)
     if problem:
         raise DomainError(rules.password_message(problem), field="password")
