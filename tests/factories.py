@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from typing import Any
 
 import httpx
@@ -116,6 +117,41 @@ async def audit_trail(*actions: str) -> list[dict[str, Any]]:
         .order_by(AuditEvent.id)
     )
     return [dict(row) for row in rows]
+
+
+class _TableCells(HTMLParser):
+    """Collects the text of each <td> of each <tbody> row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._in_body = self._in_cell = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tbody":
+            self._in_body = True
+        elif tag == "tr" and self._in_body:
+            self.rows.append([])
+        elif tag == "td" and self._in_body:
+            self._in_cell = True
+            self.rows[-1].append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "tbody":
+            self._in_body = False
+        elif tag == "td":
+            self._in_cell = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_cell:
+            self.rows[-1][-1] += data
+
+
+def table_rows(html: str) -> list[list[str]]:
+    """The cells of a page's table body rows, as the reader sees them (spaces collapsed)."""
+    parser = _TableCells()
+    parser.feed(html)
+    return [[" ".join(cell.split()) for cell in row] for row in parser.rows]
 
 
 def link_in(text: str, path_prefix: str) -> str:

@@ -9,7 +9,7 @@ import httpx
 from litestar import Litestar
 
 from app.accounts.tables import AuditEvent, Invitation, Membership, Role, User
-from tests.conftest import make_client
+from tests.conftest import BROWSER_IP, make_client
 from tests.factories import (
     PASSWORD,
     link_in,
@@ -18,6 +18,7 @@ from tests.factories import (
     make_organisation,
     make_user,
     post_form,
+    table_rows,
 )
 
 Client = httpx.AsyncClient
@@ -334,6 +335,20 @@ async def test_audit_log_shows_the_organisation_events_to_owners_only(
         assert "admin-l@example.com" in page.text, "failed logins against members are shown"
         assert "stranger@example.com" not in page.text
         assert "10:30" in page.text, "09:30 UTC in January is shown as 10:30 in Paris"
+        rows = table_rows(page.text)
+        assert rows[-1] == [
+            "15 janv. 2026, 10:30:00",
+            "owner-l@example.com",
+            "Connexion",
+            "—",
+            "203.0.113.9",
+            "Réussi",
+        ], "the oldest event, last, with every column"
+        failed = [row for row in rows if row[1] == "admin-l@example.com"]
+        assert [row[2:] for row in failed] == [
+            ["Échec de connexion", "password", BROWSER_IP, "Échec"]
+        ]
+        assert "Page 1 sur" not in page.text, "one page: no pagination"
 
         await log_in(browser, "admin-l@example.com")
         assert (await browser.get("/app/audit")).status_code == 403
@@ -358,6 +373,18 @@ async def test_audit_log_is_paginated_by_fifty_newest_first(client: Client) -> N
             for n in range(60)
         ]
     )
+    await AuditEvent.insert(  # recorded last, for an earlier instant: placed by its instant
+        AuditEvent(
+            organisation=org.id,
+            action="password_changed",
+            target="event-late",
+            created_at=start - timedelta(minutes=1),
+        ),
+        AuditEvent(  # two events of one instant: the one recorded later comes first
+            organisation=org.id, action="login", target="event-tie-a", created_at=start
+        ),
+        AuditEvent(organisation=org.id, action="login", target="event-tie-b", created_at=start),
+    )
     first = await client.get("/app/audit")
     assert first.text.count("event-") == 50
     assert "event-059" in first.text and "event-010" in first.text
@@ -365,8 +392,13 @@ async def test_audit_log_is_paginated_by_fifty_newest_first(client: Client) -> N
     assert first.text.index("event-059") < first.text.index("event-058")
     assert "Page 1 sur 2" in first.text
     second = await client.get("/app/audit?page=2")
-    assert second.text.count("event-") == 10
-    assert "event-009" in second.text and "event-000" in second.text
+    assert [row[3] for row in table_rows(second.text)] == [
+        *(f"event-{n:03d}" for n in range(9, 0, -1)),
+        "event-tie-b",
+        "event-tie-a",
+        "event-000",
+        "event-late",
+    ]
     assert (await client.get("/app/audit?page=abc")).status_code == 400
 
 
