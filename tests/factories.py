@@ -46,12 +46,12 @@ async def make_user(
 
 
 async def _free_siren(n: int) -> str:
-    siren = SIRENS[n % len(SIRENS)]
-    if await Organisation.exists().where(Organisation.siren == siren):
-        siren = next(
-            s for s in SIRENS if not await Organisation.exists().where(Organisation.siren == s)
-        )
-    return siren
+    """The nth SIREN of the list, or the next one no organisation holds."""
+    start = n % len(SIRENS)
+    for siren in SIRENS[start:] + SIRENS[:start]:
+        if not await Organisation.exists().where(Organisation.siren == siren):
+            return siren
+    raise AssertionError("every test SIREN is taken: add valid ones to SIRENS")
 
 
 async def make_organisation(*, name: str | None = None, siren: str | None = None) -> Organisation:

@@ -412,11 +412,21 @@ async def _linked_user(identity: OidcIdentity) -> User | None:
 
 
 async def record_failure(
-    reason: str, *, clock: Clock, ip: str, user_agent: str, email: str = ""
+    reason: str,
+    *,
+    clock: Clock,
+    ip: str,
+    user_agent: str,
+    email: str = "",
+    user_id: int | None = None,
+    organisation_id: int | None = None,
 ) -> None:
+    """A refused provider login or link; the account and organisation when one was proven."""
     await record_event(
         action="login_failed",
         clock=clock,
+        user_id=user_id,
+        organisation_id=organisation_id,
         actor_email=email,
         target=f"oidc:{reason}",
         ip=ip,

@@ -209,7 +209,13 @@ async def link_identity(
             holder = await identity_holder(issuer, subject)
     if holder is not None and holder != user.id:
         await record_failure(
-            "linked_elsewhere", clock=clock, ip=ip, user_agent=user_agent, email=user.email
+            "linked_elsewhere",
+            clock=clock,
+            ip=ip,
+            user_agent=user_agent,
+            email=user.email,
+            user_id=user.id,
+            organisation_id=organisation_id,
         )
         raise Conflict(LINKED_ELSEWHERE)
     change = LinkChange(user.id, user.email, user.locale, provider, changed=holder is None)
