@@ -293,7 +293,8 @@ async def test_rejecting_a_claim_emails_the_reasons_and_changes_no_organisation(
     assert (decided_claim.status, decided_claim.reviewer) == ("rejected", reviewer.id)
     waiting = await SirenClaim.objects().get(SirenClaim.id == other_claim.id)
     assert waiting is not None, "the other claim on the SIREN still waits for its own decision"
-    assert (waiting.status, waiting.reviewer, waiting.decided_at) == ("pending", None, None)
+    assert (waiting.status, waiting.reviewer, waiting.decision_reason) == ("pending", None, "")
+    assert waiting.decided_at is None
     event = await AuditEvent.objects().get(AuditEvent.action == "siren_claim_rejected")
     assert event is not None and event.user == reviewer.id and org.siren in event.target
     await run_worker()
