@@ -33,11 +33,13 @@ from app.clock import Clock, FixedClock
 from app.companies.rules import withdrawn_siren_marker
 from app.settings import ROOT, Settings
 from tests.conftest import make_client
-from tests.factories import PASSWORD, link_in, log_in, make_creditor, make_user, post_form
+from tests.factories import PASSWORD, log_in, make_creditor, make_user, post_form
 
 Client = httpx.AsyncClient
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 ADMIN = "admin@admin.example"
+SIGNATURE = ["", "-- ", "Ponctuel"]
+OTHER_SIREN = "130025265"  # a SIREN no test organisation holds
 REASON = "Kbis du 3 novembre 2026 vérifié ; le standard confirme que Mme Dupont est gérante."
 
 
@@ -165,6 +167,25 @@ async def test_accepting_a_claim_moves_the_siren_and_suspends_the_holder_with_it
 ) -> None:
     org, squatters, claimant, claim = await contested_siren("accept")
     siren = org.siren
+    other_signup = await make_user(email="other-signup@accept.example")
+    await SignupRequest(
+        email=other_signup.email,
+        organisation_name="Autre Menuiserie",
+        siren=siren,
+        expires_at=AT,
+        user=other_signup.id,
+        verified_at=AT,
+        created_at=AT,
+    ).save()
+    await SignupRequest(
+        email=claimant.email,
+        organisation_name="Dupont Charpente",
+        siren=OTHER_SIREN,
+        expires_at=AT,
+        user=claimant.id,
+        verified_at=AT,
+        created_at=AT,
+    ).save()
     async with make_client(app) as admin:
         reviewer = await log_in_as_admin(admin, clock)
         decided = await post_form(admin, f"/admin/claims/{claim.id}/accept", {"reason": REASON})
@@ -186,7 +207,13 @@ async def test_accepting_a_claim_moves_the_siren_and_suspends_the_holder_with_it
     assert decided_claim is not None
     assert (decided_claim.status, decided_claim.reviewer) == ("accepted", reviewer.id)
     assert decided_claim.decided_at is not None and decided_claim.decision_reason == REASON
-    assert not await SignupRequest.exists().where(SignupRequest.user == claimant.id)
+    left = await SignupRequest.select(SignupRequest.user, SignupRequest.siren).order_by(
+        SignupRequest.id
+    )
+    assert left == [
+        {"user": other_signup.id, "siren": siren},
+        {"user": claimant.id, "siren": OTHER_SIREN},
+    ], "only the claimant's request for the claimed SIREN is used up"
     events = await AuditEvent.select(AuditEvent.action, AuditEvent.organisation, AuditEvent.user)
     assert {
         "action": "siren_claim_accepted",
@@ -197,11 +224,33 @@ async def test_accepting_a_claim_moves_the_siren_and_suspends_the_holder_with_it
 
     await run_worker()
     [accepted] = outbox(claimant.email)
-    assert "acceptée" in accepted.subject
+    assert accepted.subject == "Votre contestation de SIREN est acceptée"
+    assert accepted.text.splitlines() == [
+        "Bonjour,",
+        "",
+        f"Votre contestation du SIREN {siren} est acceptée : l'entreprise « Dupont Menuiserie » "
+        "est créée sur Ponctuel et vous en êtes propriétaire.",
+        "",
+        "http://testserver.local/app",
+        *SIGNATURE,
+    ]
     for squatter in squatters:
         [withdrawn] = outbox(squatter.email)
-        assert REASON in withdrawn.text and siren in withdrawn.text
-        assert link_in(withdrawn.text, "/app") == "/app"
+        assert withdrawn.subject == "Le SIREN de votre entreprise sur Ponctuel lui a été retiré"
+        assert withdrawn.text.splitlines() == [
+            "Bonjour,",
+            "",
+            f"Le SIREN {siren} a été retiré à l'entreprise « {org.name} » sur Ponctuel : "
+            "l'entreprise qui a prouvé qu'il était le sien l'utilise désormais. Votre entreprise "
+            "est suspendue ; ses données restent consultables. Voici les explications de "
+            "l'équipe Ponctuel :",
+            "",
+            REASON,
+            "",
+            "Si ce SIREN est bien celui de votre entreprise, contestez cette décision depuis "
+            "votre tableau de bord : http://testserver.local/app",
+            *SIGNATURE,
+        ]
 
     async with make_client(app) as owner:
         await log_in(owner, "owner@accept.example")
@@ -220,6 +269,18 @@ async def test_rejecting_a_claim_emails_the_reasons_and_changes_no_organisation(
     app: Litestar, clock: FixedClock, run_worker: Any, outbox: Any
 ) -> None:
     org, _, claimant, claim = await contested_siren("reject")
+    rival = await make_user(email="rival@claimant.reject.example")
+    other_claim = SirenClaim(
+        claimant=rival.id,
+        siren=org.siren,
+        organisation_name="Rival Menuiserie",
+        claimant_name="Rémi Rival",
+        claimant_role="Gérant",
+        explanation="Ce SIREN est aussi revendiqué par une autre personne.",
+        held_by=org.id,
+        created_at=AT,
+    )
+    await other_claim.save()
     before = await Organisation.select().order_by(Organisation.id)
     async with make_client(app) as admin:
         reviewer = await log_in_as_admin(admin, clock)
@@ -230,12 +291,26 @@ async def test_rejecting_a_claim_emails_the_reasons_and_changes_no_organisation(
     decided_claim = await SirenClaim.objects().get(SirenClaim.id == claim.id)
     assert decided_claim is not None
     assert (decided_claim.status, decided_claim.reviewer) == ("rejected", reviewer.id)
+    waiting = await SirenClaim.objects().get(SirenClaim.id == other_claim.id)
+    assert waiting is not None, "the other claim on the SIREN still waits for its own decision"
+    assert (waiting.status, waiting.reviewer, waiting.decision_reason) == ("pending", None, "")
+    assert waiting.decided_at is None
     event = await AuditEvent.objects().get(AuditEvent.action == "siren_claim_rejected")
     assert event is not None and event.user == reviewer.id and org.siren in event.target
     await run_worker()
     [rejected] = outbox(claimant.email)
-    assert REASON in rejected.text
-    assert link_in(rejected.text, "/claims/") == f"/claims/{claim.id}"
+    assert rejected.subject == "Votre contestation de SIREN n'a pas été acceptée"
+    assert rejected.text.splitlines() == [
+        "Bonjour,",
+        "",
+        f"Votre contestation du SIREN {org.siren} n'a pas été acceptée. Voici les explications "
+        "de l'équipe Ponctuel :",
+        "",
+        REASON,
+        "",
+        f"Votre demande : http://testserver.local/claims/{claim.id}",
+        *SIGNATURE,
+    ]
     assert outbox("owner@reject.example") == []
 
     async with make_client(app) as claimant_browser:

@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from litestar import Litestar
 
 from app.accounts.tables import AuditEvent, Invitation, Membership, Role, User
+from app.clock import Clock, FixedClock
 from tests.conftest import BROWSER_IP, make_client
 from tests.factories import (
     PASSWORD,
@@ -25,6 +27,7 @@ Client = httpx.AsyncClient
 HTMX = {"HX-Request": "true", "HX-Target": "members-table"}
 LAST_OWNER = "doit toujours garder au moins un propriétaire"
 INVALID_LINK = "Cette invitation n'est plus valable"
+JOINED_AT = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
 async def invite(client: Client, email: str, role: str = "member", **kwargs: Any) -> Any:
@@ -84,6 +87,96 @@ async def test_invited_colleague_signs_up_from_the_emailed_link_and_joins_with_t
     assert "Aucune invitation en attente" in listing.text
     actions = {e["action"] for e in await AuditEvent.select(AuditEvent.action)}
     assert {"member_invited", "member_added"} <= actions
+
+
+@pytest.mark.parametrize("app_clock", [FixedClock(JOINED_AT)], ids=["app on a fixed clock"])
+async def test_account_made_from_an_invitation_keeps_its_password_language_and_organisation(
+    app: Litestar, app_clock: Clock, client: Client, run_worker: Any, outbox: Any
+) -> None:
+    _, org = await make_creditor(email="owner-n@example.com")
+    await log_in(client, "owner-n@example.com")
+    await invite(client, "jeanne.martin.compta@example.com", "admin")
+    path = await emailed_link(run_worker, outbox, "jeanne.martin.compta@example.com")
+
+    async with make_client(app) as invitee:
+        own_address = await post_form(
+            invitee, path, {"full_name": "Jeanne Martin", "password": "Jeanne.Martin.Compta"}
+        )
+        assert own_address.status_code == 422
+        assert (
+            '<p class="error" id="error-password">'
+            "Ce mot de passe est trop courant : choisissez-en un autre.</p>"
+        ) in own_address.text
+    assert not await User.exists().where(User.email == "jeanne.martin.compta@example.com")
+
+    async with make_client(app) as invitee:
+        invitee.headers["accept-language"] = "en"
+        await invitee.get(path)
+        joined = await post_form(
+            invitee,
+            path,
+            {"full_name": "Jeanne Martin", "password": PASSWORD},
+            follow_redirects=False,
+        )
+        assert joined.status_code == 303 and joined.headers["location"] == "/app/members"
+        invited = await invite(invitee, "next.colleague@example.com", follow_redirects=False)
+        assert invited.status_code == 303, "the new session already works in the organisation"
+
+    user = await User.objects().get(User.email == "jeanne.martin.compta@example.com")
+    assert user is not None
+    assert (user.full_name, user.locale, user.last_organisation_id) == (
+        "Jeanne Martin",
+        "en",
+        org.id,
+    )
+    assert user.created_at == JOINED_AT and user.email_verified_at == JOINED_AT
+    membership = await membership_of(user.id, org.id)
+    assert membership is not None
+    assert (membership.role, membership.created_at) == (Role.ADMIN, JOINED_AT)
+    invitation = await Invitation.objects().get(
+        Invitation.email == "jeanne.martin.compta@example.com"
+    )
+    assert invitation is not None and invitation.accepted_at == JOINED_AT
+
+    async with make_client(app) as later:
+        wrong = await post_form(
+            later,
+            "/login",
+            {"email": "jeanne.martin.compta@example.com", "password": "not the password"},
+        )
+        assert wrong.status_code == 422 and "mot de passe incorrect" in wrong.text
+        await log_in(later, "jeanne.martin.compta@example.com", PASSWORD)
+        dashboard = await later.get("/app")
+        assert str(dashboard.url).endswith("/app") and org.name in dashboard.text
+        assert 'lang="en"' in dashboard.text
+
+
+async def test_joining_uses_up_that_invitation_only(
+    app: Litestar, client: Client, run_worker: Any, outbox: Any
+) -> None:
+    _, org = await make_creditor(email="owner-o@example.com")
+    _, other_org = await make_creditor(email="owner-p@example.com")
+    await log_in(client, "owner-o@example.com")
+    await invite(client, "first@example.com")
+    first = await emailed_link(run_worker, outbox, "first@example.com")
+    await invite(client, "second@example.com")
+    second = await emailed_link(run_worker, outbox, "second@example.com")
+    async with make_client(app) as other_owner:
+        await log_in(other_owner, "owner-p@example.com")
+        await invite(other_owner, "third@example.com")
+    third = await emailed_link(run_worker, outbox, "third@example.com")
+
+    async with make_client(app) as invitee:
+        joined = await post_form(invitee, first, {"full_name": "First", "password": PASSWORD})
+        assert joined.status_code == 200 and str(joined.url).endswith("/app/members")
+    pending = await Invitation.select(Invitation.email).where(Invitation.accepted_at.is_null())
+    assert sorted(row["email"] for row in pending) == ["second@example.com", "third@example.com"]
+    for path, organisation in ((second, org), (third, other_org)):
+        async with make_client(app) as invitee:
+            landing = await invitee.get(path)
+            assert landing.status_code == 200 and organisation.name in landing.text
+            joined = await post_form(invitee, path, {"full_name": "Next", "password": PASSWORD})
+            assert joined.status_code == 200 and "relances de " + organisation.name in joined.text
 
 
 async def test_existing_user_logs_in_from_the_invitation_and_lands_in_the_new_organisation(
@@ -247,6 +340,8 @@ async def test_admin_cannot_grant_the_owner_role(client: Client) -> None:
 
 async def test_the_last_owner_can_be_neither_demoted_nor_removed(client: Client) -> None:
     owner, org = await make_creditor(email="owner-i@example.com")
+    await make_creditor(email="admin-i@example.com", role=Role.ADMIN, organisation=org)
+    await make_creditor(email="owner-elsewhere@example.com")  # owns another organisation only
     await log_in(client, "owner-i@example.com")
     membership = await membership_of(owner.id, org.id)
     assert membership is not None
