@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
+
+from app.accounts.rules import PASSWORD_MIN_LENGTH
 
 Client = httpx.AsyncClient
 
@@ -70,3 +74,28 @@ async def test_liveness_needs_only_the_database(client: Client) -> None:
     response = await client.get("/healthz/live")
     assert response.status_code == 200
     assert response.json() == {"ok": True, "checks": {"database": {"ok": True, "detail": "ok"}}}
+
+
+async def test_form_errors_are_in_the_language_of_the_page(client: Client) -> None:
+    """Field errors come from shared macros: they must speak the page's language too."""
+    await client.get("/")
+    response = await client.post(
+        "/signup",
+        data={
+            "full_name": "Claire Dupont",
+            "email": "claire@example.com",
+            "organisation_name": "Dupont Menuiserie",
+            "siren": "123",
+            "password": "short",
+            "_csrf_token": client.cookies["csrftoken"],
+        },
+        headers={"accept-language": "en-GB,en;q=0.9"},
+    )
+    assert response.status_code == 422 and '<html lang="en">' in response.text
+    password_error = re.search(r'<p class="error" id="error-password">([^<]*)</p>', response.text)
+    assert password_error is not None
+    assert (
+        password_error.group(1)
+        == f"The password must be at least {PASSWORD_MIN_LENGTH} characters long."
+    )
+    assert "Le mot de passe" not in response.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -10,6 +11,8 @@ from babel.messages.pofile import read_po
 
 from app.i18n import TRANSLATIONS_DIR, gettext, negotiate
 from app.settings import ROOT
+
+TEMPLATES = ROOT / "templates"
 
 
 @pytest.mark.parametrize(
@@ -65,3 +68,16 @@ def test_every_ui_string_has_an_english_translation(tmp_path) -> None:
         catalogue = {m.id: m.string for m in read_po(handle) if m.id}
     missing = sorted(str(i) for i in extracted if not catalogue.get(i))
     assert not missing, "untranslated strings (run `make messages`):\n" + "\n".join(missing)
+
+
+def test_every_macro_import_passes_the_page_context() -> None:
+    """Without `with context`, `_()` inside an imported macro cannot see the page's language
+    and every message it renders (field errors, badges) stays in French."""
+    imports = re.compile(r"{%-?\s*(?:from|import)\s[^%]*%}")
+    missing = [
+        f"{path.relative_to(TEMPLATES)}: {statement}"
+        for path in sorted(TEMPLATES.rglob("*.html"))
+        for statement in imports.findall(path.read_text(encoding="utf-8"))
+        if "with context" not in statement
+    ]
+    assert missing == []
