@@ -26,6 +26,7 @@ from tests.factories import (
     make_user,
     post_form,
 )
+from workers.accounts import send_password_reset
 
 Client = httpx.AsyncClient
 NEW_PASSWORD = "a brand new passphrase"
@@ -238,3 +239,18 @@ async def test_a_reset_refuses_the_address_as_password_and_confirms_only_its_own
     }
     assert verified[email] is not None, "the link proved the address"
     assert verified["someone.else@reset.example"] is None, "no other account is confirmed"
+
+
+async def test_the_reset_email_speaks_the_account_language_and_the_job_says_what_it_did(
+    app: Litestar, client: Client, run_worker: Any, outbox: Any
+) -> None:
+    await make_user(email="english@reset.example", locale="en")
+    await post_form(client, "/password/forgot", {"email": "english@reset.example"})  # French page
+    await run_worker()
+    [message] = outbox("english@reset.example")
+    assert message.subject == "Reset your password"
+
+    queue, clock = app.state.queue, app.state.clock
+    job = {"redis": queue, "settings": app.state.settings, "clock": clock}
+    assert await send_password_reset(job, "english@reset.example", "fr") is True
+    assert await send_password_reset(job, "ghost@reset.example", "fr") is False
