@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 from datetime import UTC, datetime
@@ -159,3 +160,34 @@ def link_in(text: str, path_prefix: str) -> str:
     match = re.search(rf"https?://[^\s/]+({re.escape(path_prefix)}[^\s\"<]*)", text)
     assert match, f"no link to {path_prefix} in:\n{text}"
     return match.group(1)
+
+
+def field_error(page: str, name: str) -> str | None:
+    """The error shown under the form field `name` (entities decoded), or None.
+
+    The field's input must point screen readers to it: aria-invalid and aria-describedby.
+    """
+    found = re.findall(rf'<p class="error" id="error-{re.escape(name)}">(.*?)</p>', page, re.S)
+    assert len(found) <= 1, f"{len(found)} errors for the field {name}"
+    if not found:
+        return None
+    match = re.search(rf'<(?:input|textarea) id="field-{re.escape(name)}"[^>]*>', page)
+    assert match, f"no field-{name} next to its error"
+    assert 'aria-invalid="true"' in match.group(0)
+    described_by = re.search(r'aria-describedby="([^"]*)"', match.group(0))
+    assert described_by and f"error-{name}" in described_by.group(1).split()
+    return html.unescape(found[0])
+
+
+def form_error(page: str) -> str | None:
+    """The error shown at the top of the form, not under one field (entities decoded), or None."""
+    found = re.findall(r'<p class="form-error" role="alert">(.*?)</p>', page, re.S)
+    assert len(found) <= 1, f"{len(found)} form-level errors on the page"
+    return html.unescape(found[0]) if found else None
+
+
+def flash_messages(page: str) -> list[str]:
+    """The flash messages the page shows, in order (entities decoded)."""
+    return [
+        html.unescape(text) for text in re.findall(r'<p class="flash flash-\w+">(.*?)</p>', page)
+    ]

@@ -23,7 +23,15 @@ from app.messaging.outbox import OutboxMessage
 from app.security import DataKeys
 from app.settings import Settings
 from tests.conftest import make_client
-from tests.factories import PASSWORD, log_in, make_creditor, make_user, post_form
+from tests.factories import (
+    PASSWORD,
+    field_error,
+    form_error,
+    log_in,
+    make_creditor,
+    make_user,
+    post_form,
+)
 from tests.oidc_sandbox import (
     app_with_sandbox,
     callback_from_provider,
@@ -142,7 +150,7 @@ async def test_a_provider_login_matching_a_password_account_links_only_after_its
 
     wrong = await post_form(client, "/auth/link", {"password": "not the password at all"})
     assert wrong.status_code == 422
-    assert "Le mot de passe est incorrect." in wrong.text
+    assert field_error(wrong.text, "password") == "Le mot de passe est incorrect."
     assert await links_of(user) == []
     assert not await is_logged_in(client)
 
@@ -286,7 +294,8 @@ async def test_linking_from_the_account_page_asks_for_the_password_then_links_th
     assert 'name="password"' in form.text and "Continuer vers Sandbox" in form.text
     refused = await start_link_from_account(client, password="not the password")
     assert refused.status_code == 422
-    assert "Le mot de passe est incorrect." in refused.text
+    assert field_error(refused.text, "password") == "Le mot de passe est incorrect."
+    assert form_error(refused.text) is None
 
     start = await start_link_from_account(client)
     account = await client.get(await provider_redirect(client, start, "claire@example.com"))

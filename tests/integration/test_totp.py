@@ -17,10 +17,31 @@ from app.accounts.service.totp import RECOVERY_PURPOSE, TOTP_PURPOSE
 from app.accounts.tables import AuditEvent, RecoveryCode, User
 from app.clock import Clock, FixedClock
 from app.settings import Settings
-from tests.factories import PASSWORD, link_in, log_in, make_creditor, post_form
+from tests.factories import (
+    PASSWORD,
+    field_error,
+    flash_messages,
+    form_error,
+    link_in,
+    log_in,
+    make_creditor,
+    post_form,
+)
 
 Client = httpx.AsyncClient
 EMAIL = "owner@example.com"
+
+# What the user reads, word for word.
+WRONG_CODE = (
+    "Code incorrect ou expiré. Saisissez le code à 6 chiffres affiché par votre application, "
+    "ou un code de secours."
+)
+CODE_ALREADY_USED = "Ce code a déjà servi. Attendez le suivant dans votre application."
+WRONG_PASSWORD = "Le mot de passe est incorrect."
+SETUP_CODE_MISMATCH = (
+    "Ce code ne correspond pas. Vérifiez que l'heure de votre téléphone est juste "
+    "et saisissez le code affiché maintenant."
+)
 
 
 @pytest.fixture
@@ -105,21 +126,24 @@ async def test_enabling_2fa_needs_a_current_code_and_the_password_then_shows_cod
         client, "/account/2fa/setup", {"code": "000000", "password": PASSWORD}
     )
     assert wrong_code.status_code == 422
-    assert "Ce code ne correspond pas" in wrong_code.text
+    assert field_error(wrong_code.text, "code") == SETUP_CODE_MISMATCH
+    assert form_error(wrong_code.text) is None
     foreign = await post_form(
         client,
         "/account/2fa/setup",
         {"code": code_of_another_secret(secret, clock), "password": PASSWORD},
     )
     assert foreign.status_code == 422, "only the secret shown on the page is enrolled"
-    assert "Ce code ne correspond pas" in foreign.text
+    assert field_error(foreign.text, "code") == SETUP_CODE_MISMATCH
     wrong_password = await post_form(
         client,
         "/account/2fa/setup",
         {"code": code_at(secret, clock), "password": "not-mine-at-all"},
     )
     assert wrong_password.status_code == 422
-    assert "Le mot de passe est incorrect" in wrong_password.text
+    assert field_error(wrong_password.text, "password") == WRONG_PASSWORD
+    assert field_error(wrong_password.text, "code") is None
+    assert form_error(wrong_password.text) is None
     stored = await User.objects().get(User.id == user.id)
     assert stored is not None and stored.totp_enabled_at is None
 
@@ -150,6 +174,32 @@ async def test_enabling_2fa_needs_a_current_code_and_the_password_then_shows_cod
     assert again.url.path == "/account" and "déjà activée" in again.text
 
 
+async def test_setup_accepts_only_an_app_code_not_a_recovery_code_or_other_text(
+    client: Client, clock: FixedClock
+) -> None:
+    user, _ = await make_creditor(email=EMAIL)
+    await log_in(client, EMAIL)
+    secret = secret_on((await client.get("/account/2fa/setup")).text)
+
+    for typed in ["abcde-fghij", "abc", ""]:
+        refused = await post_form(
+            client, "/account/2fa/setup", {"code": typed, "password": PASSWORD}
+        )
+        assert refused.status_code == 422, typed
+        assert field_error(refused.text, "code") == SETUP_CODE_MISMATCH, typed
+        assert form_error(refused.text) is None, typed
+    stored = await User.objects().get(User.id == user.id)
+    assert stored is not None
+    assert stored.totp_enabled_at is None and stored.totp_secret is None
+    assert stored.totp_last_step == 0
+    assert await RecoveryCode.count().where(RecoveryCode.user == user.id) == 0
+
+    done = await post_form(
+        client, "/account/2fa/setup", {"code": code_at(secret, clock), "password": PASSWORD}
+    )
+    assert done.status_code == 200, "the secret shown first is still the one to prove"
+
+
 async def test_login_asks_for_the_code_before_opening_the_session(
     client: Client, clock: FixedClock
 ) -> None:
@@ -164,7 +214,8 @@ async def test_login_asks_for_the_code_before_opening_the_session(
 
     wrong = await submit_code(client, "123456")
     assert wrong.status_code == 422
-    assert "Code incorrect ou expiré" in wrong.text
+    assert field_error(wrong.text, "code") == WRONG_CODE
+    assert form_error(wrong.text) is None
     failures = await AuditEvent.select().where(AuditEvent.action == "login_failed")
     assert [(f["user"], f["target"], f["is_success"]) for f in failures] == [
         (user.id, "totp", False)
@@ -202,7 +253,7 @@ async def test_a_totp_code_is_accepted_only_once(client: Client, clock: FixedClo
     await log_in(client, EMAIL)
     replay = await submit_code(client, code)
     assert replay.status_code == 422
-    assert "Ce code a déjà servi" in replay.text
+    assert field_error(replay.text, "code") == CODE_ALREADY_USED
     assert (await client.get("/app", follow_redirects=False)).status_code == 303
 
     clock.advance(timedelta(seconds=30))
@@ -233,18 +284,48 @@ async def test_a_recovery_code_works_once_and_says_how_many_remain(
     typed = codes[0].upper().replace("-", " ")
     landed = await submit_code(client, typed)
     assert landed.url.path == "/app"
-    assert "Il vous reste 9 codes de secours" in landed.text
+    assert flash_messages(landed.text) == [
+        "Code de secours accepté. Il vous reste 9 codes de secours."
+    ]
     assert "recovery_code_used" in await actions_of(user)
     await post_form(client, "/logout", {})
 
     await log_in(client, EMAIL)
     again = await submit_code(client, codes[0])
     assert again.status_code == 422
+    assert field_error(again.text, "code") == WRONG_CODE
     assert (await submit_code(client, codes[1])).url.path == "/app"
     unused = await RecoveryCode.count().where(
         (RecoveryCode.user == user.id) & RecoveryCode.used_at.is_null()
     )
     assert unused == 8
+
+
+async def test_the_last_recovery_codes_say_one_is_left_then_none_and_what_to_do(
+    app: Litestar, client: Client, clock: FixedClock
+) -> None:
+    user, _, codes = await make_totp_user(client, clock)
+    keys = app.state.data_keys
+    kept = [keys.keyed_hash(code, purpose=RECOVERY_PURPOSE) for code in codes[:2]]
+    await RecoveryCode.update({RecoveryCode.used_at: clock.now()}).where(
+        (RecoveryCode.user == user.id) & RecoveryCode.code_hash.not_in(kept)
+    )
+
+    await log_in(client, EMAIL)
+    one_left = await submit_code(client, codes[0])
+    assert one_left.url.path == "/app"
+    assert flash_messages(one_left.text) == [
+        "Code de secours accepté. Il vous reste 1 code de secours."
+    ]
+    await post_form(client, "/logout", {})
+
+    await log_in(client, EMAIL)
+    last = await submit_code(client, codes[1])
+    assert last.url.path == "/app"
+    assert flash_messages(last.text) == [
+        "Vous avez utilisé votre dernier code de secours : générez-en de nouveaux "
+        "depuis « Mon compte »."
+    ]
 
 
 async def test_the_pending_second_step_expires_after_five_minutes(
@@ -275,7 +356,8 @@ async def test_disabling_2fa_requires_the_password(client: Client, clock: FixedC
 
     refused = await post_form(client, "/account/2fa/disable", {"disable_password": "wrong-one-x"})
     assert refused.status_code == 422
-    assert "Le mot de passe est incorrect" in refused.text
+    assert field_error(refused.text, "disable_password") == WRONG_PASSWORD
+    assert form_error(refused.text) is None
     stored = await User.objects().get(User.id == user.id)
     assert stored is not None and stored.totp_enabled_at is not None
 
@@ -304,7 +386,14 @@ async def test_new_recovery_codes_need_a_current_code_and_replace_the_old_ones(
 
     refused = await post_form(client, "/account/2fa/recovery-codes", {"regenerate_code": "abc"})
     assert refused.status_code == 422
-    assert "Code incorrect ou expiré" in refused.text
+    assert field_error(refused.text, "regenerate_code") == WRONG_CODE
+    assert form_error(refused.text) is None
+    used_at_login = await post_form(
+        client, "/account/2fa/recovery-codes", {"regenerate_code": code_at(secret, clock)}
+    )
+    assert used_at_login.status_code == 422
+    assert field_error(used_at_login.text, "regenerate_code") == CODE_ALREADY_USED
+    assert form_error(used_at_login.text) is None
     assert await RecoveryCode.count().where(RecoveryCode.user == user.id) == 10
 
     clock.advance(timedelta(seconds=30))
@@ -340,6 +429,8 @@ async def test_account_without_password_changes_2fa_with_a_code_only(
         client, "/account/2fa/disable", {"disable_code": code_at(secret, clock)}
     )
     assert same_step.status_code == 422, "the code used at setup is spent"
+    assert field_error(same_step.text, "disable_code") == CODE_ALREADY_USED
+    assert form_error(same_step.text) is None
     clock.advance(timedelta(seconds=30))
     done = await post_form(client, "/account/2fa/disable", {"disable_code": code_at(secret, clock)})
     assert done.url.path == "/account"
