@@ -148,6 +148,36 @@ class _TableCells(HTMLParser):
             self.rows[-1][-1] += data
 
 
+class _Definitions(HTMLParser):
+    """Collects <dt>/<dd> pairs, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pairs: list[list[str]] = []
+        self._tag = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "dt":
+            self.pairs.append(["", ""])
+        if tag in ("dt", "dd") and self.pairs:
+            self._tag = tag
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._tag:
+            self._tag = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._tag:
+            self.pairs[-1][0 if self._tag == "dt" else 1] += data
+
+
+def definitions(html: str) -> dict[str, str]:
+    """A page's description lists as {term: description}, spaces collapsed."""
+    parser = _Definitions()
+    parser.feed(html)
+    return {" ".join(term.split()): " ".join(text.split()) for term, text in parser.pairs}
+
+
 def table_rows(html: str) -> list[list[str]]:
     """The cells of a page's table body rows, as the reader sees them (spaces collapsed)."""
     parser = _TableCells()

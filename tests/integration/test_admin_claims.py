@@ -33,7 +33,7 @@ from app.clock import Clock, FixedClock
 from app.companies.rules import withdrawn_siren_marker
 from app.settings import ROOT, Settings
 from tests.conftest import make_client
-from tests.factories import PASSWORD, log_in, make_creditor, make_user, post_form
+from tests.factories import PASSWORD, definitions, log_in, make_creditor, make_user, post_form
 
 Client = httpx.AsyncClient
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -158,6 +158,13 @@ async def test_every_admin_route_is_closed_to_all_but_admins_with_two_factor_log
         detail = await admin.get(f"/admin/claims/{claim.id}")
         assert detail.status_code == 200
         assert "owner@guard.example" in detail.text and "Dupont Menuiserie" in detail.text
+        facts = definitions(detail.text)
+        assert facts["Entreprise à créer"] == "Dupont Menuiserie"
+        assert facts["Demandeur"] == "Claire Dupont, Gérante"
+        assert "Décidée le" not in facts, "a pending claim has no decision yet"
+        assert '<p class="prewrap">Ce SIREN est celui de notre menuiserie depuis 2004.</p>' in (
+            detail.text
+        )
         nav = await admin.get("/app")
         assert 'href="/admin/claims"' in nav.text
 
@@ -191,6 +198,9 @@ async def test_accepting_a_claim_moves_the_siren_and_suspends_the_holder_with_it
         decided = await post_form(admin, f"/admin/claims/{claim.id}/accept", {"reason": REASON})
         assert decided.status_code == 200 and str(decided.url).endswith(f"/admin/claims/{claim.id}")
         assert "Demande acceptée" in decided.text and REASON in decided.text
+        decided_facts = definitions(decided.text)
+        assert decided_facts["Décidée le"] == "23 nov. 2026, 10:30:00", "the clock's instant"
+        assert decided_facts["Par"] == ADMIN
 
     suspended = await Organisation.objects().get(Organisation.id == org.id)
     assert suspended is not None
@@ -317,6 +327,7 @@ async def test_rejecting_a_claim_emails_the_reasons_and_changes_no_organisation(
         await log_in(claimant_browser, claimant.email)
         page = await claimant_browser.get(f"/claims/{claim.id}")
         assert "Refusée" in page.text and REASON in page.text
+        assert definitions(page.text)["Décidée le"] == "23 nov. 2026, 10:30:00"
 
 
 async def test_a_decision_needs_a_reason_and_is_taken_only_once(

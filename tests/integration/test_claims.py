@@ -10,7 +10,7 @@ from litestar import Litestar
 
 from app.accounts.tables import AuditEvent, Organisation, SignupRequest, SirenClaim, User
 from tests.conftest import make_client
-from tests.factories import link_in, log_in, make_creditor, make_user, post_form
+from tests.factories import definitions, link_in, log_in, make_creditor, make_user, post_form
 
 Client = httpx.AsyncClient
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -72,6 +72,12 @@ async def test_a_user_whose_siren_is_taken_files_a_claim_and_follows_it(
     assert filed.status_code == 200 and re_path(filed) == "/claims/{id}"
     assert "En cours d'examen" in filed.text
     assert "Votre demande est enregistrée" in filed.text
+    facts = definitions(filed.text)
+    assert facts["Entreprise"] == "Dupont Menuiserie"
+    assert facts["Demandeur"] == "Claire Dupont (Gérante)"
+    assert "Décidée le" not in facts
+    assert f'<p class="prewrap">{EXPLANATION}</p>' in filed.text
+    assert f"<title>Contestation du SIREN {siren} · Ponctuel</title>" in filed.text
     claim = await SirenClaim.objects().get(SirenClaim.claimant == user.id)
     assert claim is not None and holder is not None
     assert (claim.siren, claim.status, claim.held_by) == (siren, "pending", holder.id)
