@@ -14,6 +14,7 @@ from tests.factories import definitions, link_in, log_in, make_creditor, make_us
 
 Client = httpx.AsyncClient
 AT = datetime(2026, 1, 1, tzinfo=UTC)
+OTHER_TAKEN = "130025265"  # another SIREN, for a second signup of one person
 EXPLANATION = "Je suis la gérante de Dupont Menuiserie depuis 2004, RCS Lyon, siège à Villeurbanne."
 
 
@@ -163,3 +164,28 @@ async def test_the_siren_taken_page_sends_a_user_without_such_a_signup_to_the_da
     response = await client.get("/signup/siren-taken")
 
     assert str(response.url).endswith("/app")
+
+
+async def test_the_claim_form_starts_from_the_users_latest_taken_signup_only(
+    client: Client,
+) -> None:
+    siren = await squatted_siren()
+    user = await taken_signup("claire@latest.example", siren)
+    await SignupRequest(  # a later confirmed signup of hers, for another taken SIREN
+        email=user.email,
+        organisation_name="Dupont Charpente",
+        siren=OTHER_TAKEN,
+        expires_at=AT,
+        user=user.id,
+        verified_at=AT,
+        created_at=AT,
+    ).save()
+    await SignupRequest(  # hers too, but never confirmed
+        email=user.email, organisation_name="Brouillon", siren=siren, expires_at=AT, created_at=AT
+    ).save()
+    await taken_signup("paul@latest.example", siren)  # someone else's, newer still
+    await log_in(client, "claire@latest.example")
+
+    form = await client.get("/claims/new")
+    assert f'value="{OTHER_TAKEN}"' in form.text and 'value="Dupont Charpente"' in form.text
+    assert "Brouillon" not in form.text

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from app.accounts.rules import PASSWORD_MIN_LENGTH
+from app.accounts.rules import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 
 Client = httpx.AsyncClient
 
@@ -77,25 +77,30 @@ async def test_liveness_needs_only_the_database(client: Client) -> None:
 
 
 async def test_form_errors_are_in_the_language_of_the_page(client: Client) -> None:
-    """Field errors come from shared macros: they must speak the page's language too."""
+    """Field errors come from shared macros: they must speak the page's language too, with
+    the limits filled in."""
     await client.get("/")
-    response = await client.post(
-        "/signup",
-        data={
-            "full_name": "Claire Dupont",
-            "email": "claire@example.com",
-            "organisation_name": "Dupont Menuiserie",
-            "siren": "123",
-            "password": "short",
-            "_csrf_token": client.cookies["csrftoken"],
-        },
-        headers={"accept-language": "en-GB,en;q=0.9"},
-    )
-    assert response.status_code == 422 and '<html lang="en">' in response.text
-    password_error = re.search(r'<p class="error" id="error-password">([^<]*)</p>', response.text)
-    assert password_error is not None
-    assert (
-        password_error.group(1)
-        == f"The password must be at least {PASSWORD_MIN_LENGTH} characters long."
-    )
-    assert "Le mot de passe" not in response.text
+    english = {"accept-language": "en-GB,en;q=0.9"}
+    expected = {
+        "short": f"The password must be at least {PASSWORD_MIN_LENGTH} characters long.",
+        "x" * (PASSWORD_MAX_LENGTH + 1): (
+            f"This field is too long ({PASSWORD_MAX_LENGTH} characters at most)."
+        ),
+    }
+    for password, message in expected.items():
+        response = await client.post(
+            "/signup",
+            data={
+                "full_name": "Claire Dupont",
+                "email": "claire@example.com",
+                "organisation_name": "Dupont Menuiserie",
+                "siren": "123",
+                "password": password,
+                "_csrf_token": client.cookies["csrftoken"],
+            },
+            headers=english,
+        )
+        assert response.status_code == 422 and '<html lang="en">' in response.text
+        error = re.search(r'<p class="error" id="error-password">([^<]*)</p>', response.text)
+        assert error is not None and error.group(1) == message
+        assert "Le mot de passe" not in response.text

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.accounts import rules
+from app.i18n import gettext
 
 
 @pytest.mark.parametrize(
@@ -111,7 +112,9 @@ def test_a_totp_step_lasts_thirty_seconds() -> None:
     assert rules.totp_step(datetime(2026, 11, 23, 9, 30, 30, tzinfo=UTC)) == start + 1
 
 
-@pytest.mark.parametrize(("offset", "accepted"), [(-2, False), (-1, True), (0, True), (1, True)])
+@pytest.mark.parametrize(
+    ("offset", "accepted"), [(-2, False), (-1, True), (0, True), (1, True), (2, False)]
+)
 def test_codes_one_step_either_side_of_now_are_matched(offset: int, accepted: bool) -> None:
     code = pyotp.TOTP(TOTP_SEED).at(AT + timedelta(seconds=30 * offset))
     step = rules.matching_totp_step(TOTP_SEED, code, now=AT)
@@ -178,3 +181,23 @@ def test_a_login_is_recent_within_its_window_bounds_included(
         rules.is_recent_login(LOGIN_AT, now=LOGIN_AT + elapsed, within=timedelta(minutes=15))
         is recent
     )
+
+
+@pytest.mark.parametrize(
+    ("problem", "french", "english"),
+    [
+        (
+            "too_short",
+            f"Le mot de passe doit contenir au moins {rules.PASSWORD_MIN_LENGTH} caractères.",
+            f"The password must be at least {rules.PASSWORD_MIN_LENGTH} characters long.",
+        ),
+        (
+            "too_long",
+            f"Le mot de passe ne peut pas dépasser {rules.PASSWORD_MAX_LENGTH} caractères.",
+            f"The password cannot be longer than {rules.PASSWORD_MAX_LENGTH} characters.",
+        ),
+    ],
+)
+def test_password_messages_carry_their_limits(problem: str, french: str, english: str) -> None:
+    message = rules.password_message(problem)
+    assert (gettext("fr", message), gettext("en", message)) == (french, english)
