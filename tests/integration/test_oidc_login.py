@@ -88,7 +88,7 @@ async def test_a_newcomer_signs_up_through_the_provider_and_lands_on_the_dashboa
     form_page = await client.get(callback)
     assert form_page.status_code == 200
     assert str(form_page.url).endswith("/auth/complete")
-    assert "claire@example.com" in form_page.text
+    assert "Sandbox a confirmé votre adresse claire@example.com." in form_page.text
     assert 'value="Claire Dupont"' in form_page.text
     assert not await User.exists().where(User.email == "claire@example.com")
 
@@ -437,3 +437,18 @@ async def test_a_user_with_two_factor_authentication_is_sent_to_the_second_step(
     assert response.status_code == 303
     assert response.headers["location"] == second_step
     assert not await is_logged_in(client)
+
+
+async def test_an_identity_is_matched_by_issuer_and_subject_together(
+    app: Litestar, client: Client
+) -> None:
+    await client.get(await callback_from_provider(client, "claire@example.com"))
+    await post_form(client, "/auth/complete", COMPANY)
+    # The same subject at another issuer is another person's identity.
+    await ExternalIdentity.update(
+        {ExternalIdentity.issuer: "https://other-provider.example"}
+    ).where(ExternalIdentity.id > 0)
+
+    async with make_client(app) as other_browser:
+        await other_browser.get(await callback_from_provider(other_browser, "claire@example.com"))
+        assert not await is_logged_in(other_browser)
