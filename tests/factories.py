@@ -216,6 +216,14 @@ def form_error(page: str) -> str | None:
     return html.unescape(found[0]) if found else None
 
 
+def flash_items(page: str) -> list[tuple[str, str]]:
+    """The flash messages the page shows, as (category, text), in order."""
+    return [
+        (category, html.unescape(text))
+        for category, text in re.findall(r'<p class="flash flash-([\w-]+)">(.*?)</p>', page)
+    ]
+
+
 def flash_messages(page: str) -> list[str]:
     """The flash messages the page shows, in order (entities decoded)."""
     return [

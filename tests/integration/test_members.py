@@ -14,6 +14,7 @@ from app.clock import Clock, FixedClock
 from tests.conftest import BROWSER_IP, make_client
 from tests.factories import (
     PASSWORD,
+    flash_items,
     link_in,
     log_in,
     make_creditor,
@@ -60,8 +61,15 @@ async def test_invited_colleague_signs_up_from_the_emailed_link_and_joins_with_t
 
     await run_worker()
     [email] = outbox("new.colleague@example.com")
-    assert "invité à rejoindre" in email.subject
-    assert org.name in email.text and "administrateur" in email.text
+    assert email.subject == "Vous êtes invité à rejoindre une entreprise sur Ponctuel"
+    assert email.text.splitlines()[:5] == [
+        "Bonjour,",
+        "",
+        f"Claire Dupont vous invite à rejoindre {org.name} sur Ponctuel, avec le rôle "
+        "« administrateur ».",
+        "",
+        "Pour accepter l'invitation, ouvrez ce lien (valable 7 jours) :",
+    ]
     path = link_in(email.text, "/invitations/")
 
     async with make_client(app) as invitee:
@@ -73,7 +81,10 @@ async def test_invited_colleague_signs_up_from_the_emailed_link_and_joins_with_t
         )
         assert joined.status_code == 200
         assert str(joined.url).endswith("/app/members")
-        assert "Bienvenue" in joined.text and "relances de " + org.name in joined.text
+        assert "relances de " + org.name in joined.text
+        assert flash_items(joined.text) == [
+            ("success", "Bienvenue ! Vous êtes maintenant membre de l'entreprise.")
+        ]
 
     user = await User.objects().get(User.email == "new.colleague@example.com")
     assert user is not None and user.email_verified_at is not None

@@ -165,7 +165,6 @@ async def _send_invitation(request: Req, issued: service.IssuedInvitation) -> No
         organisation_name=issued.organisation_name,
         inviter_name=identity.full_name or identity.email,
         role=issued.role,
-        expires_at=issued.expires_at,
         link=absolute_url(request, "accounts.invitation", token=issued.secret),
     )
 
