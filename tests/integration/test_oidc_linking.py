@@ -26,6 +26,7 @@ from tests.conftest import make_client
 from tests.factories import (
     PASSWORD,
     field_error,
+    flash_items,
     form_error,
     log_in,
     make_creditor,
@@ -301,13 +302,20 @@ async def test_linking_from_the_account_page_asks_for_the_password_then_links_th
     account = await client.get(await provider_redirect(client, start, "claire@example.com"))
 
     assert str(account.url).endswith("/account")
-    assert "Sandbox est maintenant relié à votre compte." in account.text
+    assert flash_items(account.text) == [
+        ("success", "Sandbox est maintenant relié à votre compte.")
+    ]
     assert await links_of(user) == ["sandbox-claire"]
     stored = await ExternalIdentity.objects().get(ExternalIdentity.user == user.id)
     assert stored is not None and stored.email == "claire@example.com"
     assert "oidc_linked" in await actions_of(user)
     [notice] = await mail.new(OWNER)
     assert notice.subject == LINKED_SUBJECT
+    assert notice.text.splitlines()[-3:] == ["", "-- ", "Ponctuel"]
+    assert notice.text.splitlines()[-4].endswith(
+        "dissociez Sandbox depuis « Mon compte » et changez votre mot de passe : "
+        "http://testserver.local/password/forgot"
+    )
     assert await mail.new("claire@example.com") == [], "the provider's address is not written to"
 
 
@@ -327,6 +335,7 @@ async def test_without_a_password_linking_needs_a_login_of_the_last_fifteen_minu
         clock.advance(timedelta(minutes=14))
         page = await client.get("/account/providers/sandbox/link")
         assert 'name="password"' not in page.text
+        assert "Continuer vers Sandbox" in page.text and "reconnectez-vous" not in page.text
         assert (await start_link_from_account(client, password="")).status_code == 303
 
         clock.advance(timedelta(minutes=2))
@@ -493,3 +502,16 @@ async def test_passwords_tried_to_link_a_provider_count_against_the_account_from
 
 def _from(n: int) -> dict[str, str]:
     return {"fly-client-ip": f"203.0.113.{n + 10}"}
+
+
+async def test_with_a_password_linking_is_offered_however_old_the_login(
+    client: Client, clock: FixedClock
+) -> None:
+    await make_creditor(email=OWNER)
+    await log_in(client, OWNER)
+    clock.advance(timedelta(hours=2))
+
+    page = await client.get("/account/providers/sandbox/link")
+
+    assert 'name="password"' in page.text and "Continuer vers Sandbox" in page.text
+    assert "reconnectez-vous" not in page.text, "the password itself proves the user"

@@ -228,6 +228,7 @@ async def test_a_callback_with_a_wrong_state_is_refused_and_logs_nobody_in(
 
     assert response.status_code == 400
     assert "La connexion avec Sandbox a échoué. Réessayez." in response.text
+    assert '<a class="button" href="/login">Revenir à la connexion</a>' in response.text
     assert not await is_logged_in(client)
     assert await failure_reasons() == ["oidc:state_mismatch"]
 

@@ -55,7 +55,7 @@ LINK_KEY = "oidc_link"
 
 
 def _failure(
-    request: Req, provider_name: str, error: DomainError, *, from_account: bool = False
+    request: Req, provider_name: str, error: DomainError, *, from_account: bool
 ) -> Template:
     return render(
         request,
@@ -86,7 +86,7 @@ async def start_oidc_login(
             user_agent=user_agent(request),
         )
     except DomainError as error:
-        return _failure(request, chosen.name, error)
+        return _failure(request, chosen.name, error, from_account=False)
     return redirect_to_provider(request, url, pending)
 
 
@@ -285,7 +285,7 @@ async def link_with_password(request: Req) -> Response[Any]:
             request, user, next_url=link.next_url, method=f"oidc:{link.provider}", link=link
         )
     except DomainError as error:
-        return _failure(request, link.provider, error)
+        return _failure(request, link.provider, error, from_account=False)
 
 
 router = Router(
