@@ -200,7 +200,7 @@ def can_unlink_provider(*, has_password: bool, linked_providers: int) -> bool:
     return has_password or linked_providers > 1
 
 
-def is_recent_login(authenticated_at: datetime, *, now: datetime, within: timedelta) -> bool:
-    """True when the login that opened the session happened at most `within` ago (not later
-    than now: a login time in the future, from a clock set back, is not trusted)."""
-    return timedelta(0) <= now - authenticated_at <= within
+def started_within(started_at: datetime, *, now: datetime, within: timedelta) -> bool:
+    """True when `started_at` (a login, a pending step) is at most `within` before now, bound
+    included; an instant after now, from a clock set back, is not trusted."""
+    return timedelta(0) <= now - started_at <= within

@@ -15,6 +15,7 @@ import pytest
 from litestar import Litestar
 from redis.asyncio import Redis
 
+from app import limits
 from app.accounts.oidc import clear_cache
 from app.accounts.service.oidc import PENDING_LOGIN_PURPOSE
 from app.accounts.tables import AuditEvent, ExternalIdentity, Membership, Organisation, Role, User
@@ -318,6 +319,10 @@ async def test_a_pending_login_older_than_ten_minutes_is_refused(
     assert response.status_code == 400
     assert not await is_logged_in(client)
     assert await failure_reasons() == ["oidc:no_pending_login"]
+    deleted = pending_cookie_of(response, PENDING_COOKIE)
+    attributes = {part.strip().lower() for part in deleted.split(";")}
+    assert deleted.startswith(f'{PENDING_COOKIE}="";') or deleted.startswith(f"{PENDING_COOKIE}=;")
+    assert {"httponly", "samesite=lax", "path=/", "max-age=0"} <= attributes, "and it is gone"
 
 
 async def test_starting_provider_logins_without_cookies_stores_nothing_on_the_server(
@@ -453,3 +458,17 @@ async def test_an_identity_is_matched_by_issuer_and_subject_together(
     async with make_client(app) as other_browser:
         await other_browser.get(await callback_from_provider(other_browser, "claire@example.com"))
         assert not await is_logged_in(other_browser)
+
+
+async def test_a_destination_too_long_to_keep_is_dropped_for_the_dashboard(
+    app: Litestar, client: Client
+) -> None:
+    user, _ = await make_creditor(email="paul@example.com")
+    await link_row(app, user, "sandbox-paul")
+    too_long = "/account?" + "x" * limits.URL_PATH
+
+    landed = await client.get(
+        await callback_from_provider(client, "paul@example.com", next_url=too_long)
+    )
+
+    assert landed.status_code == 200 and landed.url.path == "/app"

@@ -174,11 +174,9 @@ LOGIN_AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
         ),  # a login "in the future" (a clock gone back) is not trusted
     ],
 )
-def test_a_login_is_recent_within_its_window_bounds_included(
-    elapsed: timedelta, recent: bool
-) -> None:
+def test_a_start_is_within_its_window_bounds_included(elapsed: timedelta, recent: bool) -> None:
     assert (
-        rules.is_recent_login(LOGIN_AT, now=LOGIN_AT + elapsed, within=timedelta(minutes=15))
+        rules.started_within(LOGIN_AT, now=LOGIN_AT + elapsed, within=timedelta(minutes=15))
         is recent
     )
 

@@ -82,6 +82,8 @@ async def start_oidc_login(
             redirect_uri=absolute_url(request, "accounts.oidc_callback", provider=chosen.name),
             next_url=safe_next(next, ""),
             clock=clock_of(request),
+            intent=service.Intent.LOGIN,
+            user_id=0,
             ip=client_ip(request),
             user_agent=user_agent(request),
         )

@@ -59,12 +59,6 @@ def _origin(request: Req) -> service.Origin:
     )
 
 
-def _no_store(response: Template) -> Template:
-    """Secrets on this page must not stay in a browser or proxy cache."""
-    response.headers["cache-control"] = "no-store"
-    return response
-
-
 async def _reauth_limit(request: Req) -> None:
     await count_attempt(request, "totp_reauth", settings_of(request).login_rate_limit)
 
@@ -74,14 +68,13 @@ async def _reauth_limit(request: Req) -> None:
 
 def _setup_page(request: Req, secret: str, form: Form, status_code: int = 200) -> Template:
     enrolment = service.enrolment_for(email=identity_of(request).email, secret=secret)
-    page = render(
+    return render(
         request,
         "accounts/totp_setup.html",
         enrolment=enrolment,
         form=form,
         status_code=status_code,
     )
-    return _no_store(page)
 
 
 @get("/account/2fa/setup", name="accounts.totp_setup", guards=[requires_login])
@@ -122,7 +115,7 @@ async def enable_totp(request: Req) -> Response[Any]:
         form = Form({}, {error.field or "form": error.message})
         return _setup_page(request, secret, form, status_code=422)
     request.session.pop(PENDING_SECRET, None)
-    return _no_store(render(request, "accounts/totp_recovery_codes.html", codes=codes))
+    return render(request, "accounts/totp_recovery_codes.html", codes=codes)
 
 
 # --- the login's second step ----------------------------------------------------------------
@@ -249,7 +242,7 @@ async def regenerate_recovery_codes(request: Req) -> Response[Any]:
         )
     except DomainError as error:
         return await _settings_page(request, regenerate_form=_errors("regenerate", error))
-    return _no_store(render(request, "accounts/totp_recovery_codes.html", codes=codes))
+    return render(request, "accounts/totp_recovery_codes.html", codes=codes)
 
 
 router = Router(

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from app import limits
+from app.accounts import rules
 from app.accounts.oidc import (
     OidcError,
     OidcIdentity,
@@ -207,8 +208,8 @@ async def start_provider_login(
     redirect_uri: str,
     next_url: str,
     clock: Clock,
-    intent: Intent = Intent.LOGIN,
-    user_id: int = 0,
+    intent: Intent,
+    user_id: int,  # the account a link is for; 0 for a login
     ip: str,
     user_agent: str,
 ) -> tuple[str, PendingProviderLogin]:
@@ -391,7 +392,7 @@ def _is_fresh(started_at: str, now: datetime, ttl: timedelta) -> bool:
         started = datetime.fromisoformat(started_at)
     except ValueError:
         return False
-    return started.tzinfo is not None and timedelta(0) <= now - started <= ttl
+    return started.tzinfo is not None and rules.started_within(started, now=now, within=ttl)
 
 
 async def identity_holder(issuer: str, subject: str) -> int | None:

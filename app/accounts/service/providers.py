@@ -65,7 +65,7 @@ class LinkChange:
 
 def is_recent_login(authenticated_at: datetime, *, now: datetime) -> bool:
     """Whether a session's login is recent enough to link a provider without a password."""
-    return rules.is_recent_login(authenticated_at, now=now, within=RECENT_LOGIN)
+    return rules.started_within(authenticated_at, now=now, within=RECENT_LOGIN)
 
 
 async def start_provider_link(
