@@ -32,6 +32,7 @@ from tests.factories import (
     make_creditor,
     make_user,
     post_form,
+    table_rows,
 )
 from tests.integration.test_admin_claims import log_in_as_admin, run_admin_command
 from tests.integration.test_claims import claim_form, taken_signup
@@ -186,6 +187,9 @@ async def test_the_pause_of_an_account_is_logged_once_as_a_failure(
     assert await audit_trail("account_locked") == [
         event(user, organisation, user.email, "current_password", is_success=False)
     ]
+    shown = [row[2] for row in table_rows((await client.get("/app/audit")).text)]
+    assert "Vérifications suspendues" in shown
+    assert [label for label in shown if "_" in label] == [], "every action has a label"
 
 
 # --- two-factor authentication ----------------------------------------------------------------
@@ -222,6 +226,9 @@ async def test_the_two_factor_lifecycle_is_logged_in_the_users_organisation(
     ]
     assert await audit_trail("recovery_codes_regenerated") == [event(user, organisation, mine)]
     assert await audit_trail("totp_disabled") == [event(user, organisation, mine)]
+    shown = [row[2] for row in table_rows((await client.get("/app/audit")).text)]
+    assert {"Codes de secours renouvelés", "Double authentification désactivée"} <= set(shown)
+    assert [label for label in shown if "_" in label] == [], "every action has a label"
 
 
 # --- members and invitations ------------------------------------------------------------------
