@@ -1,10 +1,22 @@
-"""What a provider's ID token claims become: the identity the login flow trusts."""
+"""What a provider's ID token claims become, and the sealed cookie a pending login travels in."""
 
 from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from app.accounts.oidc import OidcIdentity, OidcProvider, _identity
+from app.accounts.service.oidc import (
+    PENDING_LOGIN_PURPOSE,
+    Intent,
+    PendingProviderLogin,
+    open_pending_login,
+    seal_pending_login,
+)
+from app.security import DataKeys
 
 PROVIDER = OidcProvider("google", "Google", "https://accounts.example/.well-known", "id", "s")
 ISSUER = {"iss": "https://accounts.example", "sub": "1234"}
@@ -45,3 +57,57 @@ def test_missing_or_malformed_claims_become_empty_values() -> None:
     identity = _identity(PROVIDER, {**ISSUER, "email": ["not", "a", "string"], "name": 42})
     assert (identity.email, identity.email_verified, identity.name) == ("", False, "")
     assert _identity(PROVIDER, ISSUER).email == ""
+
+
+# --- the pending login's sealed cookie ------------------------------------------------------
+
+KEYS = DataKeys((("k2026", bytes(range(1, 33))),))
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+PENDING = PendingProviderLogin(
+    provider="google",
+    state="s",
+    nonce="n",
+    code_verifier="v",
+    redirect_uri="https://ponctuel.example/auth/google/callback",
+    next_url="/app",
+    intent=Intent.LOGIN,
+    user_id=0,
+    started_at=NOW.isoformat(),
+)
+
+
+def test_a_sealed_pending_login_opens_until_its_lifetime_is_over() -> None:
+    sealed = seal_pending_login(PENDING, keys=KEYS)
+    assert open_pending_login(sealed, keys=KEYS, now=NOW) == PENDING
+    assert open_pending_login(sealed, keys=KEYS, now=NOW + timedelta(minutes=10)) == PENDING
+    late = NOW + timedelta(minutes=10, microseconds=1)
+    assert open_pending_login(sealed, keys=KEYS, now=late) is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"user_id": "0"},  # every field keeps its type
+        {"state": 1},
+        {"started_at": None},
+        {"intent": "steal"},
+        {"started_at": "2026-11-23T09:30:00"},  # an instant without its zone
+        {"started_at": "yesterday"},
+    ],
+)
+def test_a_pending_login_with_a_field_of_the_wrong_kind_is_refused(
+    change: dict[str, object],
+) -> None:
+    payload = {**asdict(PENDING), **change}
+    sealed = KEYS.encrypt(json.dumps(payload), purpose=PENDING_LOGIN_PURPOSE)
+    assert open_pending_login(sealed, keys=KEYS, now=NOW) is None
+
+
+def test_a_pending_login_sealed_for_another_purpose_or_not_an_object_is_refused() -> None:
+    for sealed in (
+        KEYS.encrypt(json.dumps(asdict(PENDING)), purpose="flash"),
+        KEYS.encrypt("[1, 2]", purpose=PENDING_LOGIN_PURPOSE),
+        KEYS.encrypt("{not json", purpose=PENDING_LOGIN_PURPOSE),
+        "",
+    ):
+        assert open_pending_login(sealed, keys=KEYS, now=NOW) is None
