@@ -360,45 +360,66 @@ async def _verify_id_token(
     id_token: str,
     now: datetime,
 ) -> dict[str, object]:
-    """Check the signature against the provider's keys, then the registered claims."""
-    keys = await _key_set(client, discovery.jwks_uri, now)
+    """Check the ID token against the provider's published keys, fetched again once when it
+    names a key we have not seen (the provider may have rotated its keys)."""
+    keys = signing_keys(await _get_json(client, discovery.jwks_uri, now, refresh=False))
     try:
-        try:
-            token = jwt.decode(id_token, keys, algorithms=ID_TOKEN_ALGORITHMS)
-        except InvalidKeyIdError:
-            # The provider may have rotated its keys since we cached them.
-            keys = await _key_set(client, discovery.jwks_uri, now, refresh=True)
-            token = jwt.decode(id_token, keys, algorithms=ID_TOKEN_ALGORITHMS)
+        return verified_claims(
+            id_token, keys, client_id=provider.client_id, issuer=discovery.issuer, now=now
+        )
+    except InvalidKeyIdError:
+        keys = signing_keys(await _get_json(client, discovery.jwks_uri, now, refresh=True))
+    try:
+        return verified_claims(
+            id_token, keys, client_id=provider.client_id, issuer=discovery.issuer, now=now
+        )
+    except InvalidKeyIdError as exc:  # still unknown after the refresh
+        raise OidcError("invalid_id_token", str(exc)) from exc
+
+
+def verified_claims(
+    id_token: str, keys: KeySet, *, client_id: str, issuer: str, now: datetime
+) -> dict[str, object]:
+    """The claims of an ID token whose signature (by one of `keys`, with an algorithm we
+    accept), registered claims, issuer and audience all hold; OidcError otherwise.
+
+    Raises InvalidKeyIdError, for the caller to refresh the keys, when the token names a key
+    that is not among them. The nonce must be present; the caller compares it.
+    """
+    try:
+        token = jwt.decode(id_token, keys, algorithms=ID_TOKEN_ALGORITHMS)
+    except InvalidKeyIdError:
+        raise
+    except (JoseError, ValueError) as exc:
+        raise OidcError("invalid_id_token", str(exc)) from exc
+    claims: dict[str, object] = token.claims
+    try:
         jwt.JWTClaimsRegistry(
             now=int(now.timestamp()),
             leeway=CLOCK_LEEWAY_SECONDS,
             iss={"essential": True},
             sub={"essential": True},
-            aud={"essential": True, "value": provider.client_id},
+            aud={"essential": True, "value": client_id},
             exp={"essential": True},
             iat={"essential": True},
             nonce={"essential": True},
-        ).validate(token.claims)
+        ).validate(claims)
     except (JoseError, ValueError) as exc:
         raise OidcError("invalid_id_token", str(exc)) from exc
-
-    claims: dict[str, object] = token.claims
-    if claims["iss"] != expected_issuer(discovery.issuer, claims):
+    if claims["iss"] != expected_issuer(issuer, claims):
         raise OidcError("invalid_id_token", "unexpected issuer")
     audience = claims["aud"]
-    if isinstance(audience, list) and len(audience) > 1 and claims.get("azp") != provider.client_id:
+    if isinstance(audience, list) and len(audience) > 1 and claims.get("azp") != client_id:
         raise OidcError("invalid_id_token", "several audiences and azp is not this client")
     return claims
 
 
-async def _key_set(
-    client: httpx.AsyncClient, jwks_uri: str, now: datetime, *, refresh: bool = False
-) -> KeySet:
-    document = await _get_json(client, jwks_uri, now, refresh=refresh)
+def signing_keys(document: Mapping[str, object]) -> KeySet:
+    """The signature keys of a JWKS document (RSA or EC, not marked for encryption)."""
     keys = document.get("keys")
     if not isinstance(keys, list):
         raise OidcError("invalid_discovery", "the key set has no keys")
-    signing_keys = [
+    usable = [
         key
         for key in keys
         if isinstance(key, dict)
@@ -406,7 +427,7 @@ async def _key_set(
         and key.get("use", "sig") == "sig"
     ]
     try:
-        return KeySet.import_key_set(cast(KeySetSerialization, {"keys": signing_keys}))
+        return KeySet.import_key_set(cast(KeySetSerialization, {"keys": usable}))
     except (JoseError, ValueError, KeyError, TypeError) as exc:
         raise OidcError("invalid_discovery", "the key set cannot be read") from exc
 
