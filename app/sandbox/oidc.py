@@ -87,6 +87,7 @@ class _Provider:
     signing_key: RSAKey
     published_keys: KeySet
     clock: Clock
+    auth_methods: tuple[str, ...]
     waiting: dict[str, _AuthorizationRequest] = field(default_factory=dict)
     codes: dict[str, _Grant] = field(default_factory=dict)
     access_tokens: dict[str, tuple[SandboxUser, datetime]] = field(default_factory=dict)
@@ -104,7 +105,7 @@ class _Provider:
             "code_challenge_methods_supported": ["S256"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "scopes_supported": ["openid", "email", "profile"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "token_endpoint_auth_methods_supported": list(self.auth_methods),
         }
 
     def check_authorization(
@@ -160,10 +161,14 @@ class _Provider:
     def authenticate_client(
         self, form: Mapping[str, str], authorization: str
     ) -> SandboxClient | None:
-        """client_secret_basic (the Authorization header) or client_secret_post (the form)."""
+        """client_secret_basic (the Authorization header) or client_secret_post (the form),
+        each only when the discovery document offers it."""
         client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
         scheme, _, encoded = authorization.partition(" ")
-        if scheme.lower() == "basic":
+        basic = scheme.lower() == "basic"
+        if ("client_secret_basic" if basic else "client_secret_post") not in self.auth_methods:
+            return None
+        if basic:
             try:
                 decoded = base64.b64decode(encoded, validate=True).decode()
             except ValueError:
@@ -244,6 +249,7 @@ def create_oidc_sandbox(
     signing_key: RSAKey | None = None,
     jwks_keys: Sequence[RSAKey] | None = None,
     clock: Clock | None = None,
+    auth_methods: tuple[str, ...] = ("client_secret_basic", "client_secret_post"),
 ) -> Litestar:
     """A provider whose issuer is `issuer` (the URL it is served at, without a trailing slash).
 
@@ -258,6 +264,7 @@ def create_oidc_sandbox(
         signing_key=key,
         published_keys=KeySet(list(jwks_keys) if jwks_keys is not None else [key]),
         clock=clock or SystemClock(),
+        auth_methods=auth_methods,
     )
 
     @get("/.well-known/openid-configuration", sync_to_thread=False)

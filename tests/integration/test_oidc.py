@@ -35,11 +35,14 @@ async def sandbox_provider(
     users: tuple[SandboxUser, ...] = DEFAULT_USERS,
     signing_key: RSAKey | None = None,
     jwks_keys: list[RSAKey] | None = None,
+    auth_methods: tuple[str, ...] = ("client_secret_basic", "client_secret_post"),
 ) -> AsyncIterator[OidcProvider]:
     """Serve a fresh sandbox provider and describe it as Ponctuel's settings would."""
     sock = listening_socket()
     issuer = url_of(sock)
-    app = create_oidc_sandbox(issuer, users, signing_key=signing_key, jwks_keys=jwks_keys)
+    app = create_oidc_sandbox(
+        issuer, users, signing_key=signing_key, jwks_keys=jwks_keys, auth_methods=auth_methods
+    )
     async with serve_asgi(app, sock=sock):
         yield OidcProvider(
             name="sandbox",
@@ -396,3 +399,16 @@ async def test_sandbox_accepts_client_secret_post_and_answers_userinfo(
     assert userinfo.json()["email"] == "bob@example.test"
     refused = await http.get(f"{base}/userinfo", headers={"Authorization": "Bearer nope"})
     assert refused.status_code == 401
+
+
+@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
+async def test_the_client_authenticates_the_way_the_provider_offers(
+    http: httpx.AsyncClient, method: str
+) -> None:
+    async with sandbox_provider(auth_methods=(method,)) as provider:
+        url, pending = await begin_login(provider=provider, redirect_uri=REDIRECT_URI, http=http)
+        params = await authorize_as(http, url, "alice@example.test")
+        identity = await complete_login(
+            provider=provider, pending=pending, params=params, now=SystemClock().now(), http=http
+        )
+    assert identity.subject == "sandbox-alice"
