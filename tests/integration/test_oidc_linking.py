@@ -45,8 +45,8 @@ from tests.oidc_sandbox import (
 Client = httpx.AsyncClient
 Outbox = Callable[..., list[OutboxMessage]]
 
-# A sandbox user whose address the tests give to a Ponctuel account too; the addresses of this
-# file are its own, because the outbox is shared by every test of a run.
+# A sandbox user whose address the tests give to a Ponctuel account too, and the owner of the
+# account that links providers.
 LINA = "lina.link@example.com"
 OWNER = "linker@example.com"
 LINKED_SUBJECT = "Un fournisseur de connexion a été relié à votre compte Ponctuel"
