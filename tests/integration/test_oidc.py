@@ -150,6 +150,30 @@ async def test_cancelling_on_the_provider_is_a_provider_error(
             provider=provider, pending=pending, params=params, now=SystemClock().now(), http=http
         )
     assert refused.value.reason == "provider_error"
+    assert refused.value.detail == "access_denied"
+
+
+@pytest.mark.parametrize(
+    ("answer", "detail"),
+    [
+        ({}, "the callback carries no code"),
+        ({"code": ""}, "the callback carries no code"),
+        ({"error": "e" * 150, "code": "abc"}, "e" * 100),  # an error wins, cut to 100 characters
+    ],
+)
+async def test_a_callback_without_a_code_or_with_an_error_is_a_provider_error(
+    provider: OidcProvider, http: httpx.AsyncClient, answer: dict[str, str], detail: str
+) -> None:
+    _, pending = await begin_login(provider=provider, redirect_uri=REDIRECT_URI, http=http)
+    with pytest.raises(OidcError) as refused:
+        await complete_login(
+            provider=provider,
+            pending=pending,
+            params={"state": pending["state"], **answer},
+            now=SystemClock().now(),
+            http=http,
+        )
+    assert (refused.value.reason, refused.value.detail) == ("provider_error", detail)
 
 
 async def test_wrong_or_missing_state_is_refused(
