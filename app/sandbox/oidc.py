@@ -16,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -88,6 +89,7 @@ class _Provider:
     published_keys: KeySet
     clock: Clock
     auth_methods: tuple[str, ...]
+    served: Counter[str] = field(default_factory=Counter)  # requests per document, for tests
     waiting: dict[str, _AuthorizationRequest] = field(default_factory=dict)
     codes: dict[str, _Grant] = field(default_factory=dict)
     access_tokens: dict[str, tuple[SandboxUser, datetime]] = field(default_factory=dict)
@@ -269,10 +271,12 @@ def create_oidc_sandbox(
 
     @get("/.well-known/openid-configuration", sync_to_thread=False)
     def discovery() -> dict[str, object]:
+        provider.served["discovery"] += 1
         return provider.discovery()
 
     @get("/jwks", sync_to_thread=False)
     def jwks() -> dict[str, object]:
+        provider.served["jwks"] += 1
         return dict(provider.published_keys.as_dict())
 
     @get("/authorize", sync_to_thread=False)
@@ -299,10 +303,12 @@ def create_oidc_sandbox(
             return Response({"error": "invalid_token"}, status_code=401, headers=headers)
         return Response({"sub": user.sub, **_profile(user)}, headers=NO_STORE)
 
-    return Litestar(
+    application = Litestar(
         route_handlers=[discovery, jwks, authorize, choose_user, token, userinfo],
         openapi_config=None,
     )
+    application.state.served = provider.served
+    return application
 
 
 async def _form(request: HttpRequest) -> dict[str, str]:

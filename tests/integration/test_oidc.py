@@ -13,6 +13,7 @@ import pytest
 from joserfc.jwk import RSAKey
 
 from app.accounts.oidc import (
+    CACHE_TTL,
     GOOGLE_DISCOVERY_URL,
     MICROSOFT_DISCOVERY_URL,
     OidcError,
@@ -23,7 +24,7 @@ from app.accounts.oidc import (
     expected_issuer,
     providers_from_settings,
 )
-from app.clock import SystemClock
+from app.clock import FixedClock, SystemClock
 from app.sandbox.oidc import DEFAULT_USERS, SandboxUser, create_oidc_sandbox
 from tests.servers import listening_socket, serve_asgi, url_of
 
@@ -89,6 +90,8 @@ async def test_login_hint_flow_returns_the_identity(
     url, pending = await begin_login(provider=provider, redirect_uri=REDIRECT_URI, http=http)
     query = dict(parse_qsl(urlsplit(url).query))
     assert query["code_challenge_method"] == "S256"
+    lengths = [len(pending[name]) for name in ("state", "nonce", "code_verifier")]
+    assert lengths == [43, 43, 86], "256-bit state and nonce, 512-bit verifier"
     assert query["state"] == pending["state"]
     assert query["nonce"] == pending["nonce"]
     assert "code_verifier" not in query
@@ -324,7 +327,7 @@ async def test_unreachable_provider() -> None:
 
     with pytest.raises(OidcError) as refused:
         await begin_login(provider=provider, redirect_uri=REDIRECT_URI)
-    assert refused.value.reason == "provider_unreachable"
+    assert (refused.value.reason, refused.value.detail) == ("provider_unreachable", "ConnectError")
 
 
 async def test_sandbox_refuses_requests_without_pkce_or_from_unknown_redirects(
@@ -436,3 +439,36 @@ async def test_the_client_authenticates_the_way_the_provider_offers(
             provider=provider, pending=pending, params=params, now=SystemClock().now(), http=http
         )
     assert identity.subject == "sandbox-alice"
+
+
+async def test_discovery_and_keys_are_fetched_again_only_once_their_hour_is_over(
+    http: httpx.AsyncClient,
+) -> None:
+    clock = FixedClock(SystemClock().now())
+    sock = listening_socket()
+    issuer = url_of(sock)
+    sandbox = create_oidc_sandbox(issuer, clock=clock)
+    discovery_url = f"{issuer}/.well-known/openid-configuration"
+    provider = OidcProvider(
+        "sandbox", "Sandbox", discovery_url, "ponctuel-dev", "ponctuel-dev-secret"
+    )
+
+    async def log_in() -> None:
+        now = clock.now()
+        url, pending = await begin_login(
+            provider=provider, redirect_uri=REDIRECT_URI, http=http, now=now
+        )
+        params = await authorize_as(http, url, "alice@example.test")
+        identity = await complete_login(
+            provider=provider, pending=pending, params=params, now=now, http=http
+        )
+        assert identity.subject == "sandbox-alice"
+
+    async with serve_asgi(sandbox, sock=sock):
+        await log_in()
+        clock.advance(CACHE_TTL - timedelta(seconds=1))
+        await log_in()
+        assert sandbox.state.served == {"discovery": 1, "jwks": 1}, "an hour of reuse"
+        clock.advance(timedelta(seconds=1))
+        await log_in()
+        assert sandbox.state.served == {"discovery": 2, "jwks": 2}

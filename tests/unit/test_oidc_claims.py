@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.accounts.oidc import OidcIdentity, OidcProvider, _identity
+from app.accounts.oidc import OidcError, OidcIdentity, OidcProvider, _identity, _read_pending
 from app.accounts.service.oidc import (
     PENDING_LOGIN_PURPOSE,
     Intent,
@@ -111,3 +111,18 @@ def test_a_pending_login_sealed_for_another_purpose_or_not_an_object_is_refused(
         "",
     ):
         assert open_pending_login(sealed, keys=KEYS, now=NOW) is None
+
+
+@pytest.mark.parametrize("empty", ["state", "nonce", "code_verifier", "redirect_uri"])
+def test_a_pending_login_missing_any_value_is_no_pending_login(empty: str) -> None:
+    pending = {
+        "provider": "google",
+        "state": "s",
+        "nonce": "n",
+        "code_verifier": "v",
+        "redirect_uri": "https://ponctuel.example/auth/google/callback",
+        empty: "",
+    }
+    with pytest.raises(OidcError) as refused:
+        _read_pending(pending, PROVIDER)
+    assert refused.value.reason == "no_pending_login"
