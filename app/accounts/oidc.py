@@ -304,6 +304,13 @@ async def _discover(
     client: httpx.AsyncClient, provider: OidcProvider, now: datetime | None
 ) -> _Discovery:
     document = await _get_json(client, provider.discovery_url, now)
+    return discovery_from(document, discovery_url=provider.discovery_url)
+
+
+def discovery_from(document: Mapping[str, object], *, discovery_url: str) -> _Discovery:
+    """What a discovery document tells us: https endpoints, an issuer the discovery URL belongs
+    to (any tenant of a `{tenantid}` template), and how to authenticate at the token endpoint:
+    client_secret_basic unless the provider offers only client_secret_post."""
     urls: dict[str, str] = {}
     for key in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"):
         value = document.get(key)
@@ -311,10 +318,9 @@ async def _discover(
             raise OidcError("invalid_discovery", f"{key} is missing or not https")
         urls[key] = value
     issuer = urls["issuer"].rstrip("/")
-    if TENANT_PLACEHOLDER not in issuer and not provider.discovery_url.startswith(
-        f"{issuer}/.well-known/"
-    ):
+    if TENANT_PLACEHOLDER not in issuer and not discovery_url.startswith(f"{issuer}/.well-known/"):
         raise OidcError("invalid_discovery", "the issuer does not match the discovery URL")
+    # RFC 8414: a provider that lists no methods accepts client_secret_basic.
     methods = document.get("token_endpoint_auth_methods_supported", ["client_secret_basic"])
     accepts_basic = isinstance(methods, list) and "client_secret_basic" in methods
     return _Discovery(
