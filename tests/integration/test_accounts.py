@@ -11,7 +11,15 @@ from redis.asyncio import Redis
 from app.accounts.tables import AuditEvent, Membership, Organisation, Role, SignupRequest, User
 from app.settings import Settings
 from tests.conftest import make_client
-from tests.factories import PASSWORD, link_in, log_in, make_creditor, make_user, post_form
+from tests.factories import (
+    PASSWORD,
+    field_error,
+    link_in,
+    log_in,
+    make_creditor,
+    make_user,
+    post_form,
+)
 
 Client = httpx.AsyncClient
 
@@ -259,7 +267,7 @@ async def test_wrong_current_password_does_not_change_it(client: Client) -> None
         {"current_password": "wrong", "password": "x" * 12, "password_confirm": "x" * 12},
     )
     assert response.status_code == 422
-    assert "mot de passe actuel est incorrect" in response.text
+    assert field_error(response.text, "current_password") == "Le mot de passe actuel est incorrect."
 
 
 async def test_open_redirect_after_login_is_refused(client: Client) -> None:

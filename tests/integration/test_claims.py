@@ -10,7 +10,15 @@ from litestar import Litestar
 
 from app.accounts.tables import AuditEvent, Organisation, SignupRequest, SirenClaim, User
 from tests.conftest import make_client
-from tests.factories import definitions, link_in, log_in, make_creditor, make_user, post_form
+from tests.factories import (
+    definitions,
+    field_error,
+    link_in,
+    log_in,
+    make_creditor,
+    make_user,
+    post_form,
+)
 
 Client = httpx.AsyncClient
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -82,11 +90,19 @@ async def test_a_user_whose_siren_is_taken_files_a_claim_and_follows_it(
     claim = await SirenClaim.objects().get(SirenClaim.claimant == user.id)
     assert claim is not None and holder is not None
     assert (claim.siren, claim.status, claim.held_by) == (siren, "pending", holder.id)
-    assert (claim.claimant_role, claim.explanation) == ("Gérante", EXPLANATION)
+    assert (claim.claimant_name, claim.claimant_role, claim.explanation) == (
+        "Claire Dupont",
+        "Gérante",
+        EXPLANATION,
+    )
     event = await AuditEvent.objects().get(AuditEvent.action == "siren_claim_filed")
     assert event is not None and event.user == user.id and siren in event.target
     await run_worker()
     [notice] = outbox("admin@claims.example")
+    assert notice.subject == "Nouvelle contestation de SIREN à examiner"
+    assert f"Une nouvelle contestation du SIREN {siren} attend votre examen :" in (
+        notice.text.splitlines()
+    )
     assert link_in(notice.text, "/admin/claims/") == f"/admin/claims/{claim.id}"
     assert outbox("squatter@claims.example") == [], "the holder is not alerted by a claim"
 
@@ -109,9 +125,15 @@ async def test_a_claim_on_a_free_siren_or_on_ones_own_organisation_is_refused(
     await log_in(client, "member@claims.example")
 
     own = await post_form(client, "/claims", claim_form(str(org.siren)))
-    assert own.status_code == 422 and "déjà membre" in own.text
+    assert own.status_code == 422
+    assert field_error(own.text, "siren") == (
+        "Vous êtes déjà membre de l'entreprise qui utilise ce SIREN sur Ponctuel."
+    )
     free = await post_form(client, "/claims", claim_form("404833048"))
-    assert free.status_code == 422 and "rien à contester" in free.text
+    assert free.status_code == 422
+    assert field_error(free.text, "siren") == (
+        "Aucune entreprise n'utilise ce SIREN sur Ponctuel : il n'y a rien à contester."
+    )
     zero = await post_form(client, "/claims", claim_form("000000000"))
     assert zero.status_code == 422 and "l'INSEE ne l'attribue" in zero.text
     short = await post_form(client, "/claims", claim_form("404833048", explanation="C'est moi."))

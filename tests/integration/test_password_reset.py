@@ -254,3 +254,19 @@ async def test_the_reset_email_speaks_the_account_language_and_the_job_says_what
     job = {"redis": queue, "settings": app.state.settings, "clock": clock}
     assert await send_password_reset(job, "english@reset.example", "fr") is True
     assert await send_password_reset(job, "ghost@reset.example", "fr") is False
+
+
+async def test_a_reset_kills_only_that_accounts_reset_links(
+    app: Litestar, client: Client, run_worker: Any, outbox: Any
+) -> None:
+    await make_creditor(email="first@reset.example")
+    await make_creditor(email="second@reset.example")
+    for email in ("first@reset.example", "second@reset.example"):
+        await post_form(client, "/password/forgot", {"email": email})
+    [first] = await reset_links(run_worker, outbox, "first@reset.example")
+    [second] = await reset_links(run_worker, outbox, "second@reset.example")
+
+    new = {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
+    assert (await post_form(client, first, new)).status_code == 200
+    async with make_client(app) as other:
+        assert (await other.get(second)).status_code == 200, "another account's link still works"

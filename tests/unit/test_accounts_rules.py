@@ -199,3 +199,8 @@ def test_a_start_is_within_its_window_bounds_included(elapsed: timedelta, recent
 def test_password_messages_carry_their_limits(problem: str, french: str, english: str) -> None:
     message = rules.password_message(problem)
     assert (gettext("fr", message), gettext("en", message)) == (french, english)
+
+
+def test_emailed_secrets_are_256_bits_and_never_repeat() -> None:
+    secrets = {rules.new_secret() for _ in range(200)}
+    assert len(secrets) == 200 and {len(secret) for secret in secrets} == {43}
