@@ -95,7 +95,11 @@ async def test_signup_with_an_existing_email_reveals_nothing_and_warns_the_owner
     assert not await SignupRequest.exists()
     await run_worker()
     [email] = outbox("taken@example.com")
-    assert "déjà un compte" in email.subject
+    assert email.subject == "Vous avez déjà un compte Ponctuel"
+    assert email.text.splitlines()[4:6] == [
+        "Se connecter : http://testserver.local/login",
+        "Mot de passe oublié : http://testserver.local/password/forgot",
+    ]
 
 
 async def test_signup_form_errors_are_clear_and_nothing_is_written(client: Client) -> None:

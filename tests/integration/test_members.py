@@ -14,6 +14,7 @@ from app.clock import Clock, FixedClock
 from tests.conftest import BROWSER_IP, make_client
 from tests.factories import (
     PASSWORD,
+    field_error,
     flash_items,
     link_in,
     log_in,
@@ -306,7 +307,7 @@ async def test_inviting_an_existing_member_or_a_bad_address_is_refused_clearly(
     await log_in(client, "owner-f@example.com")
     member = await invite(client, "already@example.com")
     assert member.status_code == 422
-    assert "déjà membre de l'entreprise" in member.text
+    assert field_error(member.text, "email") == "Cette personne est déjà membre de l'entreprise."
     bad = await invite(client, "not-an-email", "boss")
     assert bad.status_code == 422
     assert "adresse e-mail valide" in bad.text and "rôle valide" in bad.text
@@ -335,6 +336,7 @@ async def test_admin_cannot_grant_the_owner_role(client: Client) -> None:
 
     invited = await invite(client, "boss@example.com", "owner")
     assert invited.status_code == 403
+    assert "<p>Seul un propriétaire peut inviter un autre propriétaire.</p>" in invited.text
     assert await Invitation.count() == 0
 
     membership = await membership_of(member.id, org.id)
@@ -623,3 +625,33 @@ async def test_names_chosen_by_users_are_escaped_on_the_invitation_page(
     async with make_client(app) as browser:
         page = await browser.get(path)
     assert "<img src=x" not in page.text and "&lt;img src=x" in page.text
+
+
+async def test_an_invitation_is_recorded_with_its_inviter_and_speaks_the_invitees_language(
+    client: Client, run_worker: Any, outbox: Any
+) -> None:
+    owner, org = await make_creditor(email="owner-lang@example.com")
+    await make_user(email="english@example.com", locale="en")
+    await make_user(email="francais@example.com", locale="fr")
+    await log_in(client, owner.email)
+    for email in ("english@example.com", "francais@example.com", "unknown@example.com"):
+        assert (await invite(client, email, follow_redirects=False)).status_code == 303
+
+    rows = await Invitation.select(Invitation.email, Invitation.invited_by).where(
+        Invitation.organisation == org.id
+    )
+    assert {row["email"]: row["invited_by"] for row in rows} == {
+        "english@example.com": owner.id,
+        "francais@example.com": owner.id,
+        "unknown@example.com": owner.id,
+    }
+    await run_worker()
+    subjects = {
+        email: outbox(email)[0].subject
+        for email in ("english@example.com", "francais@example.com", "unknown@example.com")
+    }
+    assert subjects == {
+        "english@example.com": "You've been invited to join a company on Ponctuel",
+        "francais@example.com": "Vous êtes invité à rejoindre une entreprise sur Ponctuel",
+        "unknown@example.com": "Vous êtes invité à rejoindre une entreprise sur Ponctuel",
+    }, "an account's own language, else the inviter's page language"

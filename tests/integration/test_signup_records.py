@@ -106,3 +106,28 @@ async def test_a_confirmed_signup_for_a_taken_siren_keeps_what_was_asked_for(
             "created_at": clock.now(),
         }
     ]
+
+
+async def test_a_signup_waiting_for_its_link_keeps_what_the_form_said(
+    client: Client, clock: FixedClock
+) -> None:
+    client.headers.update(ENGLISH)
+    form = {
+        "full_name": "  Claire Dupont ",
+        "email": "Waiting@Records.example",
+        "organisation_name": " Dupont Menuiserie  ",
+        "siren": "732 829 320",
+        "password": PASSWORD,
+    }
+    assert (await post_form(client, "/signup", form, follow_redirects=False)).status_code == 303
+
+    waiting = await SignupRequest.objects().get(SignupRequest.email == "waiting@records.example")
+    assert waiting is not None
+    assert (waiting.full_name, waiting.locale, waiting.organisation_name, waiting.siren) == (
+        "Claire Dupont",
+        "en",
+        "Dupont Menuiserie",
+        "732829320",
+    )
+    assert waiting.created_at == clock.now() and waiting.verified_at is None
+    assert waiting.password_hash and PASSWORD not in waiting.password_hash

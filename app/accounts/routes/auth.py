@@ -90,8 +90,8 @@ async def _send_signup_email(
     token: str | None,
     locale: str,
     email: str,
-    organisation_name: str = "",
-    siren: str = "",
+    organisation_name: str,
+    siren: str,
 ) -> None:
     """The confirmation link, or a note to the owner of an address that has an account."""
     queue = request.app.state.queue
@@ -207,7 +207,14 @@ async def log_in(request: Req) -> Response[Any]:
     if user.email_verified_at is None:
         token = await service.resend_verification(user_id=user.id, clock=clock)
         if token is not None:
-            await _send_signup_email(request, token=token, locale=user.locale, email=user.email)
+            await _send_signup_email(  # an account made before confirmation: no company asked
+                request,
+                token=token,
+                locale=user.locale,
+                email=user.email,
+                organisation_name="",
+                siren="",
+            )
         form.errors["form"] = N_(
             "Confirmez d'abord votre adresse e-mail : le lien de confirmation vous a été "
             "envoyé par e-mail."
