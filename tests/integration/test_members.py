@@ -9,6 +9,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from app.accounts.rules import secret_hash
 from app.accounts.tables import AuditEvent, Invitation, Membership, Role, User
 from app.clock import Clock, FixedClock
 from tests.conftest import BROWSER_IP, make_client
@@ -16,6 +17,7 @@ from tests.factories import (
     PASSWORD,
     field_error,
     flash_items,
+    form_error,
     link_in,
     log_in,
     make_creditor,
@@ -237,7 +239,11 @@ async def test_invitation_opened_by_another_logged_in_account_is_refused(
         assert "destinée à carol@example.com" in page.text
         refused = await post_form(browser, path, {})
         assert refused.status_code == 403
-        assert "une autre adresse e-mail" in refused.text
+        assert form_error(refused.text) == (
+            "Cette invitation a été envoyée à une autre adresse e-mail que celle de votre "
+            "compte. Déconnectez-vous, puis ouvrez le lien en vous connectant avec "
+            "l'adresse invitée."
+        )
     assert await membership_of(dave.id, org.id) is None
 
 
@@ -534,6 +540,7 @@ async def test_switching_organisation_only_reaches_ones_the_user_belongs_to(
     for value in (str(foreign.id), "not-a-number", "99999999999999999999"):
         refused = await post_form(client, "/app/organisation", {"organisation_id": value})
         assert refused.status_code == 404
+        assert "<p>Cette entreprise est introuvable.</p>" in refused.text, value
     assert foreign.name not in (await client.get("/app")).text
 
 
@@ -574,7 +581,9 @@ async def test_dashboard_shows_the_organisation_facts_and_links_to_members(
     assert 'href="/app/members"' in dashboard.text and 'href="/app/audit"' in dashboard.text
 
 
-async def test_an_organisation_cannot_send_invitations_in_bulk(client: Client) -> None:
+async def test_an_organisation_cannot_send_invitations_in_bulk(
+    app: Litestar, client: Client
+) -> None:
     await make_creditor(email="owner-p@example.com")
     await log_in(client, "owner-p@example.com")
     statuses = [
@@ -582,6 +591,12 @@ async def test_an_organisation_cannot_send_invitations_in_bulk(client: Client) -
     ]
     assert statuses == [200] * 20 + [429]
     assert await Invitation.count() == 20
+
+    # The quota is the organisation's: another one, from the same address, still invites.
+    await make_creditor(email="owner-q@example.com")
+    async with make_client(app) as neighbour:
+        await log_in(neighbour, "owner-q@example.com")
+        assert (await invite(neighbour, "first@example.com", headers=HTMX)).status_code == 200
 
 
 async def test_member_removed_from_one_organisation_continues_in_their_other_one(
@@ -655,3 +670,25 @@ async def test_an_invitation_is_recorded_with_its_inviter_and_speaks_the_invitee
         "francais@example.com": "Vous êtes invité à rejoindre une entreprise sur Ponctuel",
         "unknown@example.com": "Vous êtes invité à rejoindre une entreprise sur Ponctuel",
     }, "an account's own language, else the inviter's page language"
+
+
+async def test_an_invitation_to_an_organisation_one_already_belongs_to_says_so(
+    client: Client,
+) -> None:
+    _, org = await make_creditor(email="owner-r@example.com")
+    member, _ = await make_creditor(email="inside@example.com", role=Role.MEMBER, organisation=org)
+    await Invitation(
+        organisation=org.id,
+        email=member.email,
+        role=Role.ADMIN,
+        token_hash=secret_hash("an-old-invitation"),
+        expires_at=datetime(2100, 1, 1, tzinfo=UTC),
+        created_at=JOINED_AT,
+    ).save()
+    await log_in(client, member.email)
+
+    refused = await post_form(client, "/invitations/an-old-invitation", {})
+
+    assert refused.status_code == 409
+    assert form_error(refused.text) == "Vous êtes déjà membre de cette entreprise."
+    assert (await membership_of(member.id, org.id)).role == Role.MEMBER  # type: ignore[union-attr]
