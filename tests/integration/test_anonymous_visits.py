@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from app.settings import Settings
 from app.web import FLASH_PURPOSE
 from tests.conftest import make_client
+from tests.factories import flash_items
 from tests.routes import routes_of
 
 NOT_PAGES = ("/static/", "/dev/")  # files, and the development mail viewer
@@ -45,7 +46,9 @@ async def test_an_expired_second_step_is_explained_without_a_session(
     async with make_client(app) as visitor:
         page = await visitor.get("/login/2fa")
         assert str(page.url).endswith("/login")
-        assert "La vérification a expiré. Connectez-vous à nouveau." in page.text
+        assert flash_items(page.text) == [
+            ("error", "La vérification a expiré. Connectez-vous à nouveau.")
+        ]
         again = await visitor.get("/login")
         assert "La vérification a expiré" not in again.text, "a message is shown once"
     assert await _session_keys(redis, settings) == set()

@@ -1,0 +1,35 @@
+"""The account forms' own checks, beyond the length and character rules every field has."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.accounts.forms import EXPLANATION_MIN_LENGTH, parse_claim
+from app.i18n import gettext
+
+CLAIM = {
+    "siren": "732829320",
+    "organisation_name": "Dupont Menuiserie",
+    "claimant_name": "Claire Dupont",
+    "claimant_role": "Gérante",
+}
+
+
+@pytest.mark.parametrize(
+    ("length", "accepted"),
+    [(EXPLANATION_MIN_LENGTH - 1, False), (EXPLANATION_MIN_LENGTH, True)],
+)
+def test_a_claim_explains_itself_in_at_least_thirty_characters(length: int, accepted: bool) -> None:
+    form = parse_claim({**CLAIM, "explanation": "x" * length})
+    assert form.is_valid is accepted
+    if not accepted:
+        assert gettext("fr", form.errors["explanation"]) == (
+            f"Donnez un peu plus de détails ({EXPLANATION_MIN_LENGTH} caractères au moins)."
+        )
+
+
+def test_an_explanation_with_forbidden_characters_keeps_that_reason() -> None:
+    form = parse_claim({**CLAIM, "explanation": "court\x00"})
+    assert gettext("fr", form.errors["explanation"]) == (
+        "Ce champ contient des caractères non autorisés."
+    )
