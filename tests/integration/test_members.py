@@ -264,6 +264,9 @@ async def test_expired_revoked_and_used_invitation_links_answer_400(
     invitation = await Invitation.objects().get(Invitation.email == "revoked@example.com")
     assert invitation is not None
     await post_form(client, f"/app/members/invitations/{invitation.id}/revoke", {})
+    unknown = await post_form(client, "/app/members/invitations/999999/revoke", {})
+    assert unknown.status_code == 404
+    assert "<p>Cette invitation est introuvable.</p>" in unknown.text
 
     async with make_client(app) as browser:
         joined = await post_form(browser, used, {"full_name": "Tom", "password": PASSWORD})
