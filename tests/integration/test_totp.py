@@ -20,6 +20,7 @@ from app.settings import Settings
 from tests.factories import (
     PASSWORD,
     field_error,
+    flash_items,
     flash_messages,
     form_error,
     link_in,
@@ -471,3 +472,20 @@ async def test_password_reset_does_not_bypass_the_second_factor(
     assert page.url.path == "/login/2fa"
     assert (await client.get("/app", follow_redirects=False)).status_code == 303
     assert (await submit_code(client, code_at(secret, clock))).url.path == "/app"
+
+
+async def test_a_2fa_form_sent_once_2fa_is_off_explains_it_on_the_account_page(
+    client: Client,
+) -> None:
+    """A page left open elsewhere: the form it posts is gone from the account page."""
+    await make_creditor(email="never@totp.example")
+    await log_in(client, "never@totp.example")
+    for path, fields in (
+        ("/account/2fa/disable", {"disable_password": PASSWORD}),
+        ("/account/2fa/recovery-codes", {"regenerate_code": "123456"}),
+    ):
+        page = await post_form(client, path, fields)
+        assert page.status_code == 200 and page.url.path == "/account", path
+        assert flash_items(page.text) == [
+            ("error", "La double authentification n'est pas activée.")
+        ]

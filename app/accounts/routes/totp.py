@@ -18,7 +18,7 @@ from app.accounts.forms import (
 from app.accounts.guards import clock_of, identity_of, requires_login
 from app.accounts.service import totp as service
 from app.accounts.web import account_checks, account_page_context, open_session
-from app.errors import N_, DomainError
+from app.errors import N_, Conflict, DomainError
 from app.forms import Form
 from app.i18n import gettext
 from app.web import (
@@ -201,6 +201,12 @@ async def _settings_page(request: Req, **forms: Form) -> Template:
     return render(request, "accounts/settings.html", status_code=422, **context)
 
 
+def _back_to_settings(request: Req, error: DomainError) -> Response[Any]:
+    """A 2FA form sent while 2FA is off: the page no longer has that form, so say it in a flash."""
+    flash(request, error.message, "error")
+    return redirect_to(request, "accounts.settings")
+
+
 def _errors(prefix: str, error: DomainError) -> Form:
     """Field names carry the form's prefix, so the page's two 2FA forms keep distinct ids."""
     return Form({}, {f"{prefix}_{error.field}" if error.field else "form": error.message})
@@ -221,6 +227,8 @@ async def disable_totp(request: Req) -> Response[Any]:
             origin=_origin(request),
             checks=account_checks(request),
         )
+    except Conflict as error:  # already off (a page left open elsewhere): nothing to show
+        return _back_to_settings(request, error)
     except DomainError as error:
         return await _settings_page(request, disable_form=_errors("disable", error))
     flash(request, N_("La double authentification est désactivée."), "success")
@@ -240,6 +248,8 @@ async def regenerate_recovery_codes(request: Req) -> Response[Any]:
             origin=_origin(request),
             checks=account_checks(request),
         )
+    except Conflict as error:
+        return _back_to_settings(request, error)
     except DomainError as error:
         return await _settings_page(request, regenerate_form=_errors("regenerate", error))
     return render(request, "accounts/totp_recovery_codes.html", codes=codes)

@@ -19,7 +19,7 @@ from app.accounts.service.attempts import AccountChecks, CheckKind
 from app.accounts.service.audit import record_event
 from app.accounts.tables import RecoveryCode, User
 from app.clock import Clock
-from app.errors import N_, DomainError
+from app.errors import N_, Conflict, DomainError
 from app.security import DataKeys, Passwords, UnreadableSecret
 
 RECOVERY_CODE_COUNT = 10
@@ -32,6 +32,7 @@ WRONG_CODE = N_(
 )
 CODE_ALREADY_USED = N_("Ce code a déjà servi. Attendez le suivant dans votre application.")
 WRONG_PASSWORD = N_("Le mot de passe est incorrect.")
+NOT_ENABLED = N_("La double authentification n'est pas activée.")
 
 
 @dataclass(frozen=True)
@@ -276,7 +277,7 @@ async def disable_totp(
     """Turn off 2FA after the password (or, without one, a current code); codes are deleted."""
     user = await _user(user_id)
     if user.totp_enabled_at is None:
-        raise DomainError(N_("La double authentification n'est pas activée."))
+        raise Conflict(NOT_ENABLED)
     if user.password_hash is not None:
         await _check_password(user, password, passwords, checks)
     else:
@@ -301,7 +302,7 @@ async def regenerate_recovery_codes(
     """Replace every recovery code after a current app code; the new ones are shown once."""
     user = await _user(user_id)
     if user.totp_enabled_at is None:
-        raise DomainError(N_("La double authentification n'est pas activée."))
+        raise Conflict(NOT_ENABLED)
     await _use_totp_code(user=user, code=code, keys=keys, clock=clock, checks=checks)
     async with User._meta.db.transaction():
         codes = await _replace_recovery_codes(user_id=user.id, keys=keys, clock=clock)
