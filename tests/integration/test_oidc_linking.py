@@ -283,7 +283,7 @@ async def test_the_account_page_lists_linked_providers_and_offers_to_link_the_ot
 
 
 async def test_linking_from_the_account_page_asks_for_the_password_then_links_that_identity(
-    client: Client, mail: Mail
+    client: Client, mail: Mail, clock: FixedClock
 ) -> None:
     user, _ = await make_creditor(email=OWNER)
     await log_in(client, OWNER)
@@ -308,6 +308,7 @@ async def test_linking_from_the_account_page_asks_for_the_password_then_links_th
     assert await links_of(user) == ["sandbox-claire"]
     stored = await ExternalIdentity.objects().get(ExternalIdentity.user == user.id)
     assert stored is not None and stored.email == "claire@example.com"
+    assert (stored.provider, stored.created_at) == ("sandbox", clock.now())
     assert "oidc_linked" in await actions_of(user)
     [notice] = await mail.new(OWNER)
     assert notice.subject == LINKED_SUBJECT

@@ -107,11 +107,13 @@ async def test_a_newcomer_signs_up_through_the_provider_and_lands_on_the_dashboa
     assert membership is not None and membership.role == Role.OWNER
     link = await ExternalIdentity.objects().get(ExternalIdentity.user == user.id)
     assert link is not None
-    assert (link.provider, link.subject, link.issuer) == (
+    assert (link.provider, link.subject, link.issuer, link.email) == (
         "sandbox",
         "sandbox-claire",
         sandbox_issuer,
+        "claire@example.com",
     )
+    assert link.created_at == user.created_at, "linked at signup, on the app's clock"
     signup = await AuditEvent.objects().get(AuditEvent.action == "signup")
     assert signup is not None and signup.target == "oidc:sandbox"
     login = await AuditEvent.objects().get(AuditEvent.action == "login")
