@@ -368,19 +368,16 @@ async def _verify_id_token(
 ) -> dict[str, object]:
     """Check the ID token against the provider's published keys, fetched again once when it
     names a key we have not seen (the provider may have rotated its keys)."""
-    keys = signing_keys(await _get_json(client, discovery.jwks_uri, now, refresh=False))
-    try:
-        return verified_claims(
-            id_token, keys, client_id=provider.client_id, issuer=discovery.issuer, now=now
-        )
-    except InvalidKeyIdError:
-        keys = signing_keys(await _get_json(client, discovery.jwks_uri, now, refresh=True))
-    try:
-        return verified_claims(
-            id_token, keys, client_id=provider.client_id, issuer=discovery.issuer, now=now
-        )
-    except InvalidKeyIdError as exc:  # still unknown after the refresh
-        raise OidcError("invalid_id_token", str(exc)) from exc
+    unknown_key: InvalidKeyIdError | None = None
+    for refresh in (False, True):
+        keys = signing_keys(await _get_json(client, discovery.jwks_uri, now, refresh=refresh))
+        try:
+            return verified_claims(
+                id_token, keys, client_id=provider.client_id, issuer=discovery.issuer, now=now
+            )
+        except InvalidKeyIdError as exc:
+            unknown_key = exc
+    raise OidcError("invalid_id_token", str(unknown_key)) from unknown_key
 
 
 def verified_claims(
