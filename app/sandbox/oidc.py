@@ -94,6 +94,11 @@ class _Provider:
     codes: dict[str, _Grant] = field(default_factory=dict)
     access_tokens: dict[str, tuple[SandboxUser, datetime]] = field(default_factory=dict)
 
+    def rotate_key(self) -> None:
+        """Sign with a new key and publish only that one, as a provider rotating its keys."""
+        self.signing_key = RSAKey.generate_key(2048, auto_kid=True)
+        self.published_keys = KeySet([self.signing_key])
+
     def discovery(self) -> dict[str, object]:
         return {
             "issuer": self.issuer,
@@ -308,6 +313,7 @@ def create_oidc_sandbox(
         openapi_config=None,
     )
     application.state.served = provider.served
+    application.state.rotate_key = provider.rotate_key
     return application
 
 

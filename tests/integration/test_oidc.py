@@ -472,3 +472,7 @@ async def test_discovery_and_keys_are_fetched_again_only_once_their_hour_is_over
         clock.advance(timedelta(seconds=1))
         await log_in()
         assert sandbox.state.served == {"discovery": 2, "jwks": 2}
+
+        sandbox.state.rotate_key()  # a token signed by a key we have not seen: fetch the keys again
+        await log_in()
+        assert sandbox.state.served == {"discovery": 2, "jwks": 3}
