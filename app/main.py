@@ -109,7 +109,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
                 await engine.close_connection_pool()
 
     session_config = RotatingSessionConfig(
-        key="__Host-session" if settings.cookies_secure else "session",
+        key=settings.cookie_name("session"),
         max_age=settings.session_idle_minutes * 60,
         secure=settings.cookies_secure,
         httponly=True,
@@ -118,7 +118,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     )
     csrf_config = CSRFConfig(
         secret=settings.secret_key,
-        cookie_name="__Host-csrftoken" if settings.cookies_secure else "csrftoken",
+        cookie_name=settings.cookie_name("csrftoken"),
         cookie_secure=settings.cookies_secure,
         cookie_httponly=True,
         cookie_samesite="lax",

@@ -82,6 +82,11 @@ class Settings:
     def cookies_secure(self) -> bool:
         return urlsplit(self.base_url).scheme == "https"
 
+    def cookie_name(self, name: str) -> str:
+        """`name` with the `__Host-` prefix over https: the browser then keeps the cookie only
+        if it is Secure, for this host alone and for every path."""
+        return f"__Host-{name}" if self.cookies_secure else name
+
     @property
     def queue_name(self) -> str:
         return f"{self.redis_prefix}:queue"

@@ -78,14 +78,10 @@ def flash(request: Request[Any, Any, Any], message: str, category: str = "info")
     outgoing.append(item)
 
 
-def _flash_cookie_name(settings: Settings) -> str:
-    return "__Host-flash" if settings.cookies_secure else "flash"
-
-
 def _cookie_flashes(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
     """The messages of a sealed flash cookie, if it opens and is recent; it is then deleted."""
     settings = settings_of(request)
-    sealed = request.cookies.get(_flash_cookie_name(settings))
+    sealed = request.cookies.get(settings.cookie_name("flash"))
     if not sealed:
         return []
     request.scope[_FLASH_COOKIE_READ] = True  # type: ignore[literal-required]
@@ -121,7 +117,7 @@ async def flash_cookie_hook(message: Message, scope: Scope) -> None:
     app = scope["app"]
     settings: Settings = app.state.settings
     headers = MutableScopeHeaders.from_message(message)
-    name = _flash_cookie_name(settings)
+    name = settings.cookie_name("flash")
     if outgoing:
         keys: DataKeys = app.state.data_keys
         payload = {"at": app.state.clock.now().isoformat(), "items": outgoing}

@@ -221,7 +221,7 @@ def provider_named(request: Req, name: str) -> OidcProvider:
 
 
 def _cookie_name(request: Req) -> str:
-    return "__Host-oidc-pending" if settings_of(request).cookies_secure else "oidc-pending"
+    return settings_of(request).cookie_name("oidc-pending")
 
 
 def _keep_pending_login(
