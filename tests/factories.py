@@ -226,6 +226,4 @@ def flash_items(page: str) -> list[tuple[str, str]]:
 
 def flash_messages(page: str) -> list[str]:
     """The flash messages the page shows, in order (entities decoded)."""
-    return [
-        html.unescape(text) for text in re.findall(r'<p class="flash flash-\w+">(.*?)</p>', page)
-    ]
+    return [text for _, text in flash_items(page)]
