@@ -72,8 +72,8 @@ async def _consume(token: AccountToken | None, *, clock: Clock) -> int:
     return int(token.user)
 
 
-async def verify_email(*, secret: str, clock: Clock, ip: str, user_agent: str) -> int:
-    """Confirm an existing account's address from an account token's link; returns the user id.
+async def verify_email(*, secret: str, clock: Clock, ip: str, user_agent: str) -> User:
+    """Confirm an existing account's address from an account token's link; returns the account.
 
     New accounts are confirmed through their signup request instead (service.signup).
     """
@@ -82,21 +82,19 @@ async def verify_email(*, secret: str, clock: Clock, ip: str, user_agent: str) -
     await User.update({User.email_verified_at: clock.now()}).where(
         (User.id == user_id) & User.email_verified_at.is_null()
     )
+    user = await User.objects().get(User.id == user_id)
+    if user is None:
+        raise DomainError(LINK_EXPIRED)
     await record_event(
         action="email_verified",
         clock=clock,
         user_id=user_id,
-        actor_email=await _email_of(user_id),
+        actor_email=user.email,
         target="",
         ip=ip,
         user_agent=user_agent,
     )
-    return user_id
-
-
-async def _email_of(user_id: int) -> str:
-    row = await User.select(User.email).where(User.id == user_id).first()
-    return str(row["email"]) if row else ""
+    return user
 
 
 async def resend_verification(*, user_id: int, clock: Clock) -> str | None:

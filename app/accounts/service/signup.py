@@ -157,10 +157,7 @@ async def confirm_email(*, secret: str, clock: Clock, ip: str, user_agent: str) 
         & SignupRequest.verified_at.is_null()
     )
     if request is None:
-        user_id = await verify_email(secret=secret, clock=clock, ip=ip, user_agent=user_agent)
-        user = await User.objects().get(User.id == user_id)
-        if user is None:
-            raise DomainError(LINK_EXPIRED)
+        user = await verify_email(secret=secret, clock=clock, ip=ip, user_agent=user_agent)
         return Confirmation(user, False, None, "")
     if request.expires_at <= now:
         raise DomainError(LINK_EXPIRED)
