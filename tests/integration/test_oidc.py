@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +12,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 import pytest
 from joserfc.jwk import RSAKey
+from litestar import Litestar, get
 
+from app.accounts import oidc
 from app.accounts.oidc import (
     CACHE_TTL,
     GOOGLE_DISCOVERY_URL,
@@ -476,3 +479,46 @@ async def test_discovery_and_keys_are_fetched_again_only_once_their_hour_is_over
         sandbox.state.rotate_key()  # a token signed by a key we have not seen: fetch the keys again
         await log_in()
         assert sandbox.state.served == {"discovery": 2, "jwks": 3}
+
+
+async def test_a_token_endpoint_that_never_answers_ends_the_login_at_the_timeout(
+    http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The token endpoint accepts the connection and never answers: the login must fail after
+    # the configured timeout, not after httpx's default (5 s) nor never.
+    monkeypatch.setattr(oidc, "HTTP_TIMEOUT_SECONDS", 0.2)
+    silent = listening_socket()
+    sock = listening_socket()
+    issuer = url_of(sock)
+
+    @get("/.well-known/openid-configuration", sync_to_thread=False)
+    def discovery() -> dict[str, str]:
+        return {
+            "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/authorize",
+            "token_endpoint": f"{url_of(silent)}/token",
+            "jwks_uri": f"{issuer}/jwks",
+        }
+
+    provider = OidcProvider(
+        "sandbox", "Sandbox", f"{issuer}/.well-known/openid-configuration", "id", "secret"
+    )
+    pending = {
+        "provider": "sandbox",
+        "state": "s" * 43,
+        "nonce": "n" * 43,
+        "code_verifier": "v" * 86,
+        "redirect_uri": REDIRECT_URI,
+    }
+    async with serve_asgi(Litestar([discovery]), sock=sock):
+        with pytest.raises(OidcError) as refused:
+            async with asyncio.timeout(3):
+                await complete_login(
+                    provider=provider,
+                    pending=pending,
+                    params={"state": "s" * 43, "code": "a-code"},
+                    now=SystemClock().now(),
+                    http=http,
+                )
+    silent.close()
+    assert (refused.value.reason, refused.value.detail) == ("provider_unreachable", "ReadTimeout")

@@ -4,6 +4,7 @@ login), never before the second factor, always told by email; the real app again
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from collections.abc import AsyncIterator, Callable
@@ -16,9 +17,11 @@ import pytest
 from litestar import Litestar
 
 from app.accounts.oidc import clear_cache
+from app.accounts.service.providers import LAST_SIGN_IN_METHOD, unlink_identity
 from app.accounts.service.totp import TOTP_PURPOSE
 from app.accounts.tables import AuditEvent, ExternalIdentity, User
 from app.clock import Clock, FixedClock
+from app.errors import DomainError
 from app.messaging.outbox import OutboxMessage
 from app.security import DataKeys
 from app.settings import Settings
@@ -454,6 +457,53 @@ async def test_an_account_with_two_providers_and_no_password_may_unlink_one_of_t
         assert str(done.url).endswith("/account")
         assert "Seul moyen de connexion" in done.text
     assert await links_of(user) == ["sandbox-lina"]
+
+
+async def test_two_removals_at_once_cannot_take_away_the_last_way_to_log_in(
+    db: Litestar, clock: FixedClock
+) -> None:
+    # Without a password and with two providers, either may go, not both. Both removals start
+    # while another transaction holds the account's rows: they must wait for it, then run one
+    # after the other, so the second sees the last way to log in. (Holding the identities too
+    # makes removals that do not wait count both of them, whatever the timing.)
+    user, _ = await make_creditor(email=LINA)
+    rows = [
+        ExternalIdentity(
+            user=user.id,
+            provider=name,
+            issuer="https://id.example.test",
+            subject=f"subject-{name}",
+            created_at=clock.now(),
+        )
+        for name in ("sandbox", "other")
+    ]
+    for row in rows:
+        await row.save()
+    await without_password(user)
+    locked = asyncio.Event()
+
+    async def hold_the_account() -> None:
+        async with User._meta.db.transaction():
+            await User.update({User.locale: "fr"}).where(User.id == user.id)
+            await ExternalIdentity.update({ExternalIdentity.email: ""}).where(
+                ExternalIdentity.user == user.id
+            )
+            locked.set()
+            await asyncio.sleep(0.5)
+
+    async def remove(row: ExternalIdentity) -> object:
+        await locked.wait()
+        return await unlink_identity(
+            user_id=user.id, identity_id=row.id, clock=clock, ip="203.0.113.9", user_agent="t"
+        )
+
+    _, *outcomes = await asyncio.gather(
+        hold_the_account(), *(remove(row) for row in rows), return_exceptions=True
+    )
+
+    refusals = [o.message for o in outcomes if isinstance(o, DomainError)]
+    assert refusals == [LAST_SIGN_IN_METHOD], outcomes
+    assert len(await links_of(user)) == 1
 
 
 async def test_another_accounts_identity_cannot_be_unlinked(app: Litestar, client: Client) -> None:
