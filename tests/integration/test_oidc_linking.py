@@ -17,7 +17,7 @@ import pytest
 from litestar import Litestar
 
 from app.accounts.oidc import clear_cache
-from app.accounts.service.providers import LAST_SIGN_IN_METHOD, unlink_identity
+from app.accounts.service.providers import LAST_SIGN_IN_METHOD, LOG_IN_AGAIN, unlink_identity
 from app.accounts.service.totp import TOTP_PURPOSE
 from app.accounts.tables import AuditEvent, ExternalIdentity, User
 from app.clock import Clock, FixedClock
@@ -323,6 +323,26 @@ async def test_linking_from_the_account_page_asks_for_the_password_then_links_th
     assert await mail.new("claire@example.com") == [], "the provider's address is not written to"
 
 
+async def test_a_link_finished_twice_links_once_and_says_so_the_second_time(
+    app: Litestar, client: Client, mail: Mail
+) -> None:
+    # Two tabs: the link started in this one was finished in the other meanwhile.
+    user, _ = await make_creditor(email=OWNER)
+    await log_in(client, OWNER)
+    start = await start_link_from_account(client)
+    callback = await provider_redirect(client, start, "claire@example.com")
+    await link_row(app, user, "sandbox-claire", email="claire@example.com")
+    mail.watch(OWNER)
+
+    account = await client.get(callback)
+
+    assert str(account.url).endswith("/account")
+    assert flash_items(account.text) == [("info", "Sandbox est déjà relié à votre compte.")]
+    assert await links_of(user) == ["sandbox-claire"]
+    assert "oidc_linked" not in await actions_of(user)
+    assert await mail.new(OWNER) == [], "nothing changed: no notice"
+
+
 async def test_without_a_password_linking_needs_a_login_of_the_last_fifteen_minutes(
     settings: Settings, clock: FixedClock, sandbox_issuer: str
 ) -> None:
@@ -346,10 +366,10 @@ async def test_without_a_password_linking_needs_a_login_of_the_last_fifteen_minu
         page = await client.get("/account/providers/sandbox/link")
         refused = await start_link_from_account(client, password="")
 
-        assert "reconnectez-vous d'abord" in text_of(page)
+        assert form_error(page.text) == LOG_IN_AGAIN
         assert 'href="/auth/other/start?next=/account/providers/sandbox/link"' in page.text
         assert refused.status_code == 422
-        assert "reconnectez-vous d'abord" in text_of(refused)
+        assert form_error(refused.text) == LOG_IN_AGAIN
     assert await links_of(user) == ["sandbox-lina"]
 
 

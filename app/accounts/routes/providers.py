@@ -52,12 +52,15 @@ async def _provider_link_page(
 ) -> Template:
     identity = identity_of(request)
     recent = linking.is_recent_login(authenticated_at(request), now=clock_of(request).now())
+    can_continue = identity.has_password or recent
+    if not can_continue and not form.errors:  # the page says why before anyone posts
+        form = Form({}, {"form": linking.LOG_IN_AGAIN})
     return render(
         request,
         "accounts/provider_link.html",
         form=form,
         provider=provider,
-        can_continue=identity.has_password or recent,
+        can_continue=can_continue,
         status_code=status_code,
         **await account_page_context(request),
     )
