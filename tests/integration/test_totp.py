@@ -163,7 +163,10 @@ async def test_enabling_2fa_needs_a_current_code_and_the_password_then_shows_cod
     assert stored.totp_secret and secret not in stored.totp_secret, "the seed is encrypted at rest"
     keys = app.state.data_keys
     assert keys.decrypt(stored.totp_secret, purpose=TOTP_PURPOSE) == secret
-    rows = await RecoveryCode.select(RecoveryCode.code_hash).where(RecoveryCode.user == user.id)
+    rows = await RecoveryCode.select(RecoveryCode.code_hash, RecoveryCode.created_at).where(
+        RecoveryCode.user == user.id
+    )
+    assert {row["created_at"] for row in rows} == {clock.now()}
     stored_hashes = {row["code_hash"] for row in rows}
     assert stored_hashes == {keys.keyed_hash(code, purpose=RECOVERY_PURPOSE) for code in codes}
     assert not stored_hashes & {secret_hash(code) for code in codes}, "no unkeyed hash is stored"
