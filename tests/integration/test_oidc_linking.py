@@ -25,9 +25,10 @@ from app.errors import DomainError
 from app.messaging.outbox import OutboxMessage
 from app.security import DataKeys
 from app.settings import Settings
-from tests.conftest import make_client
+from tests.conftest import BROWSER_AGENT, BROWSER_IP, make_client
 from tests.factories import (
     PASSWORD,
+    audit_trail,
     field_error,
     flash_items,
     form_error,
@@ -176,6 +177,18 @@ async def test_a_provider_login_matching_a_password_account_links_only_after_its
     assert str(again.url).endswith("/app"), "the next provider login goes straight in"
 
 
+async def test_after_the_password_step_the_user_lands_where_they_were_going(
+    client: Client,
+) -> None:
+    user, _ = await make_creditor(email=LINA)
+    await client.get(await callback_from_provider(client, LINA, next_url="/account"))
+
+    landed = await post_form(client, "/auth/link", {"password": PASSWORD})
+
+    assert landed.status_code == 200 and landed.url.path == "/account"
+    assert await links_of(user) == ["sandbox-lina"]
+
+
 async def test_with_two_factor_on_the_link_is_saved_only_once_the_code_is_accepted(
     app: Litestar, client: Client, clock: FixedClock, mail: Mail
 ) -> None:
@@ -223,6 +236,17 @@ async def test_an_account_without_a_password_is_told_to_log_in_as_usual_and_is_n
     assert not await is_logged_in(client)
     no_password_step = await client.get("/auth/link")
     assert str(no_password_step.url).endswith("/login")
+    assert await audit_trail("login_failed") == [
+        {
+            "user": None,
+            "organisation": None,
+            "actor_email": LINA,
+            "target": "oidc:account_without_password",
+            "ip": BROWSER_IP,
+            "user_agent": BROWSER_AGENT,
+            "is_success": False,
+        }
+    ]
 
 
 async def test_the_password_step_of_a_provider_login_expires_after_ten_minutes(

@@ -22,8 +22,8 @@ from app.accounts.tables import AuditEvent, ExternalIdentity, Membership, Organi
 from app.clock import Clock, FixedClock
 from app.security import DataKeys
 from app.settings import Settings
-from tests.conftest import make_client
-from tests.factories import make_creditor, make_user, post_form
+from tests.conftest import BROWSER_AGENT, BROWSER_IP, make_client
+from tests.factories import audit_trail, make_creditor, make_user, post_form
 from tests.oidc_sandbox import (
     PENDING_COOKIE,
     app_with_sandbox,
@@ -120,6 +120,15 @@ async def test_a_newcomer_signs_up_through_the_provider_and_lands_on_the_dashboa
     assert login is not None and login.target == "oidc:sandbox"
 
 
+async def test_a_newcomer_lands_where_they_were_going_once_signed_up(client: Client) -> None:
+    callback = await callback_from_provider(client, "claire@example.com", next_url="/account")
+    await client.get(callback)
+
+    landed = await post_form(client, "/auth/complete", COMPANY)
+
+    assert landed.status_code == 200 and landed.url.path == "/account"
+
+
 async def test_the_signup_form_refuses_an_invalid_siren_in_french(client: Client) -> None:
     await client.get(await callback_from_provider(client, "claire@example.com"))
 
@@ -200,6 +209,17 @@ async def test_an_unconfirmed_password_account_is_not_linked_by_email(client: Cl
     assert "lien de confirmation" in response.text
     assert await ExternalIdentity.count() == 0
     assert not await is_logged_in(client)
+    assert await audit_trail("login_failed") == [
+        {
+            "user": None,
+            "organisation": None,
+            "actor_email": "paul@example.com",
+            "target": "oidc:account_not_verified",
+            "ip": BROWSER_IP,
+            "user_agent": BROWSER_AGENT,
+            "is_success": False,
+        }
+    ]
 
 
 async def test_an_address_the_provider_does_not_vouch_for_neither_links_nor_signs_up(
