@@ -39,6 +39,13 @@ PENDING_COOKIE = "oidc-pending"
 @asynccontextmanager
 async def sandbox_provider(clock: Clock | None = None) -> AsyncIterator[str]:
     """Serve a sandbox provider that accepts the test app's callback URL; yields its issuer."""
+    async with served_sandbox(clock) as (issuer, _):
+        yield issuer
+
+
+@asynccontextmanager
+async def served_sandbox(clock: Clock | None = None) -> AsyncIterator[tuple[str, Litestar]]:
+    """The same provider, with its app (whose `state.served` counts the documents fetched)."""
     sock = listening_socket()
     issuer = url_of(sock)
     client = SandboxClient(
@@ -46,7 +53,7 @@ async def sandbox_provider(clock: Clock | None = None) -> AsyncIterator[str]:
     )
     sandbox = create_oidc_sandbox(issuer, USERS, clients=(client,), clock=clock)
     async with serve_asgi(sandbox, sock=sock):
-        yield issuer
+        yield issuer, sandbox
 
 
 @asynccontextmanager

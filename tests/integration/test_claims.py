@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 from litestar import Litestar
 
 from app.accounts.tables import AuditEvent, Organisation, SignupRequest, SirenClaim, User
+from app.clock import Clock, FixedClock
 from tests.conftest import make_client
 from tests.factories import (
     definitions,
@@ -48,6 +50,11 @@ async def taken_signup(email: str, siren: str) -> User:
     return user
 
 
+@pytest.fixture
+def app_clock(clock: FixedClock) -> Clock:
+    return clock
+
+
 def claim_form(siren: str, **fields: str) -> dict[str, str]:
     return {
         "siren": siren,
@@ -85,6 +92,7 @@ async def test_a_user_whose_siren_is_taken_files_a_claim_and_follows_it(
     assert facts["Entreprise"] == "Dupont Menuiserie"
     assert facts["Demandeur"] == "Claire Dupont (Gérante)"
     assert "Décidée le" not in facts
+    assert facts["Déposée le"] == "23 nov. 2026, 10:30:00", "the app clock, in Paris time"
     assert f'<p class="prewrap">{EXPLANATION}</p>' in filed.text
     assert f"<title>Contestation du SIREN {siren} · Ponctuel</title>" in filed.text
     claim = await SirenClaim.objects().get(SirenClaim.claimant == user.id)

@@ -31,6 +31,7 @@ from tests.oidc_sandbox import (
     is_logged_in,
     link_row,
     sandbox_provider,
+    served_sandbox,
 )
 
 Client = httpx.AsyncClient
@@ -373,13 +374,35 @@ async def test_over_https_the_pending_login_cookie_is_secure_and_host_only(
     secure = {"base_url": "https://ponctuel.example.fr"}
     async with (
         app_with_sandbox(settings, clock, sandbox_issuer, **secure) as app,
-        make_client(app) as visitor,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="https://ponctuel.example.fr"
+        ) as visitor,
     ):
-        start = await visitor.get("/auth/sandbox/start", follow_redirects=False)
+        start = await visitor.get("/auth/sandbox/start")
+        answer = await visitor.get("/auth/sandbox/callback?state=not-this-one&code=x")
 
     cookie = pending_cookie_of(start, "__Host-oidc-pending")
     attributes = {part.strip().lower() for part in cookie.split(";")}
     assert {"secure", "httponly", "samesite=lax", "path=/"} <= attributes
+    # The answer deletes it; a browser ignores a __Host- cookie set without Secure.
+    deletion = pending_cookie_of(answer, "__Host-oidc-pending")
+    attributes = {part.strip().lower() for part in deletion.split(";")}
+    assert {"max-age=0", "secure", "httponly", "samesite=lax", "path=/"} <= attributes
+    assert "__Host-oidc-pending" not in visitor.cookies
+
+
+async def test_logins_started_within_the_hour_fetch_the_discovery_document_once(
+    settings: Settings, clock: FixedClock
+) -> None:
+    async with (
+        served_sandbox(clock) as (issuer, sandbox),
+        app_with_sandbox(settings, clock, issuer) as app,
+        make_client(app) as visitor,
+    ):
+        for _ in range(3):
+            start = await visitor.get("/auth/sandbox/start", follow_redirects=False)
+            assert start.status_code == 303
+        assert sandbox.state.served["discovery"] == 1
 
 
 async def test_provider_logins_started_beyond_the_limit_are_refused_with_429(

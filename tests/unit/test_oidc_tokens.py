@@ -112,8 +112,15 @@ def test_only_signature_keys_of_a_key_set_are_kept() -> None:
     assert sorted(key.kid for key in kept.keys) == ["ec", "plain", "rsa-1"]
 
 
-@pytest.mark.parametrize("document", [{}, {"keys": "none"}, {"keys": [{"kty": "RSA", "n": "x"}]}])
-def test_an_unusable_key_set_is_a_provider_error(document: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("document", "detail"),
+    [
+        ({}, "the key set has no keys"),
+        ({"keys": "none"}, "the key set has no keys"),
+        ({"keys": [{"kty": "RSA", "n": "x"}]}, "the key set cannot be read"),
+    ],
+)
+def test_an_unusable_key_set_is_a_provider_error(document: dict[str, Any], detail: str) -> None:
     with pytest.raises(OidcError) as refused:
         signing_keys(document)
-    assert refused.value.reason == "invalid_discovery"
+    assert (refused.value.reason, refused.value.detail) == ("invalid_discovery", detail)
