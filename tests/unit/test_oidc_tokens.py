@@ -55,37 +55,48 @@ def test_the_other_rsa_algorithms_providers_use_are_accepted(alg: str) -> None:
 def test_a_token_without_a_registered_claim_is_refused(missing: str) -> None:
     with pytest.raises(OidcError) as refused:
         check(token(claims(**{missing: None})))
-    assert refused.value.reason == "invalid_id_token"
+    detail = f"missing_claim: Missing claim: '{missing}'"  # logged, to tell what went wrong
+    assert (refused.value.reason, refused.value.detail) == ("invalid_id_token", detail)
+
+
+SEVERAL_AUDIENCES = "several audiences and azp is not this client"
 
 
 @pytest.mark.parametrize(
-    ("changes", "accepted"),
+    ("changes", "refusal"),
     [
-        ({"aud": "someone-else"}, False),
-        ({"aud": [CLIENT]}, True),  # a list of one audience: ours
-        ({"aud": [CLIENT, "other"]}, False),  # several audiences: azp must name us
-        ({"aud": [CLIENT, "other"], "azp": CLIENT}, True),
-        ({"aud": [CLIENT, "other"], "azp": "other"}, False),
-        ({"iss": "https://impostor.example"}, False),
-        ({"exp": int((NOW - timedelta(seconds=CLOCK_LEEWAY_SECONDS + 1)).timestamp())}, False),
-        ({"exp": int((NOW - timedelta(seconds=CLOCK_LEEWAY_SECONDS - 5)).timestamp())}, True),
+        ({"aud": "someone-else"}, "invalid_claim: Invalid claim: 'aud'"),
+        ({"aud": [CLIENT]}, None),  # a list of one audience: ours
+        ({"aud": [CLIENT, "other"]}, SEVERAL_AUDIENCES),  # several audiences: azp must name us
+        ({"aud": [CLIENT, "other"], "azp": CLIENT}, None),
+        ({"aud": [CLIENT, "other"], "azp": "other"}, SEVERAL_AUDIENCES),
+        ({"iss": "https://impostor.example"}, "unexpected issuer"),
+        (
+            {"exp": int((NOW - timedelta(seconds=CLOCK_LEEWAY_SECONDS + 1)).timestamp())},
+            "expired_token: The token is expired",
+        ),
+        ({"exp": int((NOW - timedelta(seconds=CLOCK_LEEWAY_SECONDS - 5)).timestamp())}, None),
     ],
 )
-def test_audience_issuer_and_expiry_decide(changes: dict[str, Any], accepted: bool) -> None:
+def test_audience_issuer_and_expiry_decide(changes: dict[str, Any], refusal: str | None) -> None:
+    """`refusal` is the detail logged with a refused token; None when the token is accepted."""
     id_token = token(claims(**changes))
-    if accepted:
+    if refusal is None:
         assert check(id_token)["sub"] == "1234"
     else:
         with pytest.raises(OidcError) as refused:
             check(id_token)
-        assert refused.value.reason == "invalid_id_token"
+        assert (refused.value.reason, refused.value.detail) == ("invalid_id_token", refusal)
 
 
 def test_a_token_signed_with_an_algorithm_we_do_not_accept_is_refused() -> None:
     ec = ECKey.generate_key("P-521", parameters={"kid": "ec-1"})
     with pytest.raises(OidcError) as refused:
         check(token(claims(), key=ec, alg="ES512"), KeySet([ec]))
-    assert refused.value.reason == "invalid_id_token"
+    assert (refused.value.reason, refused.value.detail) == (
+        "invalid_id_token",
+        "unsupported_algorithm: Algorithm of 'ES512' is not allowed",
+    )
 
 
 def test_a_token_naming_an_unknown_key_asks_for_fresh_keys() -> None:
