@@ -332,21 +332,20 @@ def discovery_from(document: Mapping[str, object], *, discovery_url: str) -> _Di
 async def _redeem_code(
     provider: OidcProvider, discovery: _Discovery, login: _PendingLogin, code: str
 ) -> str:
-    """Exchange the authorization code (with the PKCE verifier) for the ID token."""
+    """Exchange the authorization code (with the PKCE verifier) for the ID token.
+
+    authlib sends `grant_type=authorization_code` for a code, and the verifier as given.
+    """
     async with AsyncOAuth2Client(
         client_id=provider.client_id,
         client_secret=provider.client_secret,
         token_endpoint_auth_method=discovery.token_endpoint_auth_method,
         redirect_uri=login.redirect_uri,
-        code_challenge_method="S256",
         timeout=HTTP_TIMEOUT_SECONDS,
     ) as oauth:
         try:
             token = await oauth.fetch_token(
-                discovery.token_endpoint,
-                grant_type="authorization_code",
-                code=code,
-                code_verifier=login.code_verifier,
+                discovery.token_endpoint, code=code, code_verifier=login.code_verifier
             )
         except OAuthError as exc:
             raise OidcError("token_exchange_failed", str(exc.error)) from exc
