@@ -125,4 +125,7 @@ def test_a_pending_login_missing_any_value_is_no_pending_login(empty: str) -> No
     }
     with pytest.raises(OidcError) as refused:
         _read_pending(pending, PROVIDER)
-    assert refused.value.reason == "no_pending_login"
+    assert (refused.value.reason, refused.value.detail) == (
+        "no_pending_login",
+        "the pending login is incomplete",
+    )

@@ -52,18 +52,23 @@ def test_the_token_endpoint_authentication_follows_what_is_offered(
 
 
 @pytest.mark.parametrize(
-    "changes",
+    ("changes", "detail"),
     [
-        {"issuer": "https://impostor.example"},  # the discovery URL is not the issuer's
-        {"token_endpoint": "http://accounts.example/token"},  # not https
-        {"jwks_uri": None},
-        {"authorization_endpoint": 42},
+        # the discovery URL is not the issuer's
+        ({"issuer": "https://impostor.example"}, "the issuer does not match the discovery URL"),
+        (
+            {"token_endpoint": "http://accounts.example/token"},
+            "token_endpoint is missing or not https",
+        ),
+        ({"jwks_uri": None}, "jwks_uri is missing or not https"),
+        ({"authorization_endpoint": 42}, "authorization_endpoint is missing or not https"),
     ],
 )
-def test_a_document_that_cannot_be_trusted_is_refused(changes: dict[str, Any]) -> None:
+def test_a_document_that_cannot_be_trusted_is_refused(changes: dict[str, Any], detail: str) -> None:
+    """`detail` is what the log says of the refusal."""
     with pytest.raises(OidcError) as refused:
         discovery_from(document(**changes), discovery_url=URL)
-    assert refused.value.reason == "invalid_discovery"
+    assert (refused.value.reason, refused.value.detail) == ("invalid_discovery", detail)
 
 
 def test_a_tenant_template_issuer_is_accepted_from_the_common_discovery_url() -> None:
