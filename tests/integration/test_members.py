@@ -150,7 +150,8 @@ async def test_account_made_from_an_invitation_keeps_its_password_language_and_o
     invitation = await Invitation.objects().get(
         Invitation.email == "jeanne.martin.compta@example.com"
     )
-    assert invitation is not None and invitation.accepted_at == JOINED_AT
+    assert invitation is not None
+    assert (invitation.created_at, invitation.accepted_at) == (JOINED_AT, JOINED_AT)
 
     async with make_client(app) as later:
         wrong = await post_form(

@@ -8,7 +8,7 @@ import asyncio
 import html
 import re
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -36,6 +36,7 @@ from tests.factories import (
     make_creditor,
     make_user,
     post_form,
+    table_rows,
 )
 from tests.oidc_sandbox import (
     app_with_sandbox,
@@ -54,6 +55,7 @@ Outbox = Callable[..., list[OutboxMessage]]
 LINA = "lina.link@example.com"
 OWNER = "linker@example.com"
 LINKED_SUBJECT = "Un fournisseur de connexion a été relié à votre compte Ponctuel"
+OLDER = datetime(2026, 2, 3, tzinfo=UTC)
 UNLINKED_SUBJECT = "Un fournisseur de connexion a été retiré de votre compte Ponctuel"
 
 
@@ -307,6 +309,25 @@ async def test_the_account_page_lists_linked_providers_and_offers_to_link_the_ot
     assert 'href="/account/providers/other/link"' in section
     assert "Relier Other" in section
     assert "Relier Sandbox" not in section
+
+
+async def test_the_account_page_lists_linked_providers_oldest_first(
+    app: Litestar, client: Client
+) -> None:
+    user, _ = await make_creditor(email=OWNER)
+    for name, linked_on in (("sandbox", datetime(2026, 5, 1, tzinfo=UTC)), ("other", OLDER)):
+        await ExternalIdentity(
+            user=user.id,
+            provider=name,
+            issuer=f"https://{name}.example.test",
+            subject=f"subject-{name}",
+            created_at=linked_on,
+        ).save()
+    await log_in(client, OWNER)
+
+    account = await client.get("/account")
+
+    assert [row[0] for row in table_rows(account.text)] == ["Other", "Sandbox"]
 
 
 async def test_linking_from_the_account_page_asks_for_the_password_then_links_that_identity(
