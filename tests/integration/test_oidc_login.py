@@ -23,7 +23,7 @@ from app.clock import Clock, FixedClock
 from app.security import DataKeys
 from app.settings import Settings
 from tests.conftest import BROWSER_AGENT, BROWSER_IP, make_client
-from tests.factories import audit_trail, make_creditor, make_user, post_form
+from tests.factories import audit_trail, flash_items, make_creditor, make_user, post_form
 from tests.oidc_sandbox import (
     PENDING_COOKIE,
     app_with_sandbox,
@@ -173,13 +173,15 @@ async def test_the_signup_form_refuses_a_siren_insee_never_attributes(client: Cl
 async def test_the_signup_form_without_a_provider_login_sends_back_to_the_login_page(
     client: Client,
 ) -> None:
+    expired = [("warning", "Votre inscription a expiré : recommencez la connexion.")]
     page = await client.get("/auth/complete")
     assert str(page.url).endswith("/login")
-    assert "Votre inscription a expiré" in page.text
+    assert flash_items(page.text) == expired
 
     response = await post_form(client, "/auth/complete", COMPANY)
 
     assert str(response.url).endswith("/login")
+    assert flash_items(response.text) == expired
     assert not await Organisation.exists().where(Organisation.siren == "732829320")
 
 
