@@ -85,6 +85,33 @@ async def test_a_verification_link_works_until_48_hours_and_not_after(
     assert verified == {"on-time@example.com": True, "late@example.com": False}
 
 
+async def test_a_signup_link_works_until_48_hours_and_not_from_that_instant(
+    app: Litestar, client: Client, clock: FixedClock, run_worker: Any, outbox: Any
+) -> None:
+    for email, siren in (("on-time@example.com", "732829320"), ("late@example.com", "130025265")):
+        form = {
+            "full_name": "Claire Dupont",
+            "email": email,
+            "organisation_name": "Dupont Menuiserie",
+            "siren": siren,
+            "password": PASSWORD,
+        }
+        await post_form(client, "/signup", form)
+    on_time_link, late_link = await emailed_links(
+        run_worker, outbox, "/verify/", "on-time@example.com", "late@example.com"
+    )
+
+    clock.advance(VERIFICATION_LINK - MARGIN)
+    async with make_client(app) as on_time:  # confirming logs in: another browser
+        confirmed = await post_form(on_time, on_time_link, {})
+    assert str(confirmed.url).endswith("/app")
+
+    clock.advance(MARGIN)  # exactly 48 hours
+    refused = await post_form(client, late_link, {})
+    assert refused.status_code == 400 and "plus valable" in refused.text
+    assert [row["email"] for row in await User.select(User.email)] == ["on-time@example.com"]
+
+
 async def test_a_reset_link_works_until_one_hour_and_not_after(
     client: Client, clock: FixedClock, run_worker, outbox
 ) -> None:

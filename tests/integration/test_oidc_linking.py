@@ -261,7 +261,8 @@ async def test_the_password_step_of_a_provider_login_expires_after_ten_minutes(
     response = await post_form(client, "/auth/link", {"password": PASSWORD})
 
     assert str(response.url).endswith("/login")
-    assert "La liaison a expiré" in response.text
+    expired = ("warning", "La liaison a expiré : recommencez la connexion.")
+    assert flash_items(response.text) == [expired]
     assert await links_of(user) == []
     assert not await is_logged_in(client)
 

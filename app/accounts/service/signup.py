@@ -72,8 +72,7 @@ class Confirmation:
 
     user: User
     is_new_account: bool
-    organisation_id: int | None
-    siren: str
+    organisation_id: int | None  # the new account's; None when its SIREN was taken
 
 
 def valid_siren(text: str) -> str:
@@ -158,7 +157,7 @@ async def confirm_email(*, secret: str, clock: Clock, ip: str, user_agent: str) 
     )
     if request is None:
         user = await verify_email(secret=secret, clock=clock, ip=ip, user_agent=user_agent)
-        return Confirmation(user, False, None, "")
+        return Confirmation(user, False, None)
     if request.expires_at <= now:
         raise DomainError(LINK_EXPIRED)
     if await User.exists().where(
@@ -208,7 +207,7 @@ async def confirm_email(*, secret: str, clock: Clock, ip: str, user_agent: str) 
         ip=ip,
         user_agent=user_agent,
     )
-    return Confirmation(account.user, True, account.organisation_id, account.siren)
+    return Confirmation(account.user, True, account.organisation_id)
 
 
 async def create_verified_account(
