@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.accounts.forms import EXPLANATION_MIN_LENGTH, parse_claim
+from app.accounts.forms import EXPLANATION_MIN_LENGTH, parse_claim, parse_new_password
 from app.i18n import gettext
 
 CLAIM = {
@@ -33,3 +33,24 @@ def test_an_explanation_with_forbidden_characters_keeps_that_reason() -> None:
     assert gettext("fr", form.errors["explanation"]) == (
         "Ce champ contient des caractères non autorisés."
     )
+
+
+STRONG = "Un cheval brun traverse la Loire"
+
+
+def test_a_new_password_is_typed_twice_the_same() -> None:
+    same = parse_new_password(
+        {"password": STRONG, "password_confirm": STRONG}, email="claire@example.com"
+    )
+    different = parse_new_password(
+        {"password": STRONG, "password_confirm": STRONG + "!"}, email="claire@example.com"
+    )
+    assert same.errors == {}
+    assert different.errors == {
+        "password_confirm": "Les deux mots de passe ne sont pas identiques."
+    }
+
+
+def test_a_refused_password_is_not_also_reported_as_different_from_its_confirmation() -> None:
+    form = parse_new_password({"password": "court", "password_confirm": ""}, email="c@example.com")
+    assert list(form.errors) == ["password"]
