@@ -237,7 +237,7 @@ async def _invitation_page(
     try:
         invitation = await service.open_invitation(secret=token, clock=clock_of(request))
     except DomainError as error:
-        return _invitation_refused(request, token, error)
+        return _invitation_refused(request, error)
     identity = getattr(request.state, "identity", None)
     if identity is not None and identity.email != invitation.email:
         status_code = 403
@@ -247,18 +247,16 @@ async def _invitation_page(
         token=token,
         invitation=invitation,
         form=form or Form({}),
-        error=None,
         status_code=status_code,
     )
 
 
-def _invitation_refused(request: Req, token: str, error: DomainError) -> Template:
+def _invitation_refused(request: Req, error: DomainError) -> Template:
+    """The page without an invitation: why the link does not work (the page reads `error`)."""
     return render(
         request,
         INVITATION_PAGE,
-        token=token,
         invitation=None,
-        form=Form({}),
         error=error.message,
         status_code=error.status_code,
     )
@@ -281,7 +279,7 @@ async def accept_invitation(request: Req, token: FromPath[str]) -> Response[Any]
                 secret=token, user_id=identity.user_id, clock=clock, ip=ip, user_agent=agent
             )
         except DomainError as error:
-            return _invitation_refused(request, token, error)
+            return _invitation_refused(request, error)
         request.set_session({**request.session, "org": organisation_id})
         return _welcome(request)
     # The address is the invitation's: the service checks the password against it.
