@@ -148,7 +148,10 @@ async def test_every_admin_route_is_closed_to_all_but_admins_with_two_factor_log
         await log_in(half_admin, "no2fa@admin.example")
         assert set((await answers(half_admin)).values()) == {403}
         page = await half_admin.get("/admin/claims")
-        assert "double authentification" in page.text
+        assert re.findall(r'<section class="error-page">.*?<p>(.*?)</p>', page.text, re.S) == [
+            "L&#39;administration de Ponctuel demande la double authentification : activez-la "
+            "dans Mon compte, puis revenez sur cette page."
+        ]
     assert await SirenClaim.count().where(SirenClaim.status == "pending") == 1, "nothing decided"
 
     async with make_client(app) as admin:

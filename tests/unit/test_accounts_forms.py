@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.accounts.forms import EXPLANATION_MIN_LENGTH, parse_claim, parse_new_password
+from app.accounts.forms import (
+    EXPLANATION_MIN_LENGTH,
+    parse_claim,
+    parse_new_password,
+    parse_signup,
+)
 from app.i18n import gettext
 
 CLAIM = {
@@ -54,3 +59,17 @@ def test_a_new_password_is_typed_twice_the_same() -> None:
 def test_a_refused_password_is_not_also_reported_as_different_from_its_confirmation() -> None:
     form = parse_new_password({"password": "court", "password_confirm": ""}, email="c@example.com")
     assert list(form.errors) == ["password"]
+
+
+def test_a_signup_refuses_the_email_address_name_as_password() -> None:
+    data = {
+        "full_name": "Claire Dupont",
+        "email": "claire.dupont.menuiserie@example.com",
+        "organisation_name": "Dupont Menuiserie",
+        "siren": "732829320",
+        "password": "Claire.Dupont.Menuiserie",
+    }
+    assert parse_signup(data).errors == {
+        "password": "Ce mot de passe est trop courant : choisissez-en un autre."
+    }
+    assert parse_signup({**data, "password": STRONG}).errors == {}
