@@ -13,6 +13,8 @@ from app.accounts.service.oidc import (
     PENDING_LOGIN_PURPOSE,
     Intent,
     PendingProviderLogin,
+    PendingSignup,
+    ProviderLink,
     open_pending_login,
     seal_pending_login,
 )
@@ -129,3 +131,37 @@ def test_a_pending_login_missing_any_value_is_no_pending_login(empty: str) -> No
         "no_pending_login",
         "the pending login is incomplete",
     )
+
+
+SIGNUP = PendingSignup(
+    provider="google",
+    issuer="https://accounts.example",
+    subject="1234",
+    email="claire@example.com",
+    name="Claire Dupont",
+    next_url="",
+    started_at=NOW.isoformat(),
+)
+LINK = ProviderLink(
+    user_id=7,
+    provider="google",
+    issuer="https://accounts.example",
+    subject="1234",
+    email="",
+    next_url="",
+    started_at=NOW.isoformat(),
+)
+
+
+@pytest.mark.parametrize("empty", [None, "provider", "issuer", "subject", "email"])
+def test_a_pending_signup_needs_its_identity_and_address(empty: str | None) -> None:
+    stored = {**SIGNUP.to_session(), **({empty: ""} if empty else {})}
+    found = PendingSignup.from_session(stored, now=NOW)
+    assert found == (None if empty else SIGNUP)
+
+
+@pytest.mark.parametrize("empty", [None, "provider", "issuer", "subject"])
+def test_a_pending_link_needs_its_identity(empty: str | None) -> None:
+    stored = {**LINK.to_session(), **({empty: ""} if empty else {})}
+    found = ProviderLink.from_session(stored, now=NOW)
+    assert found == (None if empty else LINK)
