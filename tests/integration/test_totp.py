@@ -17,6 +17,7 @@ from app.accounts.service.totp import RECOVERY_PURPOSE, TOTP_PURPOSE
 from app.accounts.tables import AuditEvent, RecoveryCode, User
 from app.clock import Clock, FixedClock
 from app.settings import Settings
+from tests.conftest import make_client
 from tests.factories import (
     PASSWORD,
     field_error,
@@ -332,15 +333,22 @@ async def test_the_last_recovery_codes_say_one_is_left_then_none_and_what_to_do(
     ]
 
 
-async def test_the_pending_second_step_expires_after_five_minutes(
-    client: Client, clock: FixedClock
+async def test_the_pending_second_step_works_for_five_minutes_then_expires(
+    app: Litestar, client: Client, clock: FixedClock
 ) -> None:
     _, secret, _ = await make_totp_user(client, clock)
+    async with make_client(app) as on_time:
+        await log_in(on_time, EMAIL)
+        clock.advance(timedelta(minutes=5))
+        assert (await submit_code(on_time, code_at(secret, clock))).url.path == "/app"
+
     await log_in(client, EMAIL)
     clock.advance(timedelta(minutes=5, seconds=1))
     late = await submit_code(client, code_at(secret, clock))
     assert late.url.path == "/login"
-    assert "La vérification a expiré" in late.text
+    assert flash_items(late.text) == [
+        ("error", "La vérification a expiré. Connectez-vous à nouveau.")
+    ]
     assert (await client.get("/app", follow_redirects=False)).status_code == 303
     again = await client.get("/login/2fa")
     assert again.url.path == "/login", "nothing is pending any more"

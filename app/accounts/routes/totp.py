@@ -125,15 +125,14 @@ def _pending_login(request: Req) -> PendingLogin | None:
     """The login waiting for its code, unless it is missing or older than five minutes."""
     session = request.session
     user_id, started_at = session.get("pending_uid"), session.get("pending_at")
-    if not isinstance(user_id, int) or not isinstance(started_at, str):
+    method = session.get("pending_method")
+    if not (isinstance(user_id, int) and isinstance(started_at, str) and isinstance(method, str)):
         return None
     if clock_of(request).now() - datetime.fromisoformat(started_at) > PENDING_LOGIN_TTL:
         return None
     default = request.app.route_reverse("accounts.dashboard")
     return PendingLogin(
-        user_id=user_id,
-        method=str(session.get("pending_method", "password")),
-        next_url=safe_next(str(session.get("next", "")), default),
+        user_id=user_id, method=method, next_url=safe_next(str(session.get("next", "")), default)
     )
 
 
