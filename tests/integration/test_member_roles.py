@@ -10,13 +10,16 @@ and every membership of the organisation afterwards.
 
 from __future__ import annotations
 
+import html
+import re
 from enum import Enum
 
 import httpx
 import pytest
 
+from app.accounts.service.members import LAST_OWNER
 from app.accounts.tables import Membership, Role, User
-from tests.factories import log_in, make_creditor, make_organisation, post_form
+from tests.factories import form_error, log_in, make_creditor, make_organisation, post_form
 
 Client = httpx.AsyncClient
 
@@ -108,13 +111,34 @@ async def _act(client: Client, membership_id: int, action: str) -> httpx.Respons
     )
 
 
-def _assert_answer(response: httpx.Response, outcome: Outcome) -> None:
+def _assert_answer(response: httpx.Response, outcome: Outcome, *, actor: str, action: str) -> None:
     expected = {DONE: 303, SAME: 303, LEFT: 303, NO: 403, LAST: 409}[outcome]
     assert response.status_code == expected, response.text[:300]
+    if outcome is NO:  # the error page says why
+        assert _refusal(response) == _expected_refusal(actor=actor, action=action)
+    if outcome is LAST:  # the members page again, with the reason above the list
+        assert form_error(response.text) == LAST_OWNER
     if outcome in (DONE, SAME):
         assert response.headers["location"] == "/app/members"
     if outcome is LEFT:
         assert response.headers["location"] == "/app"
+
+
+def _refusal(response: httpx.Response) -> str:
+    """The reason the error page gives."""
+    [reason] = re.findall(r'<section class="error-page">.*?<p>(.*?)</p>', response.text, re.S)
+    return html.unescape(reason)
+
+
+def _expected_refusal(*, actor: str, action: str) -> str:
+    if action == "remove":
+        return "Vous n'avez pas le droit de retirer ce membre."
+    if actor == "member":  # the members page's role controls are for owners and admins
+        return (
+            "Vous n'avez pas le droit d'effectuer cette action. Si vous veniez d'un formulaire, "
+            "rechargez la page puis réessayez."
+        )
+    return "Seul un propriétaire peut nommer ou retirer un propriétaire."
 
 
 def _expected_roles(
@@ -153,7 +177,7 @@ async def test_acting_on_a_colleague_follows_the_table(
 
     response = await _act(client, ids["target@example.com"], action)
 
-    _assert_answer(response, outcome)
+    _assert_answer(response, outcome, actor=actor, action=action)
     assert await _roles(org_id) == _expected_roles(before, "target@example.com", action, outcome)
 
 
@@ -177,7 +201,7 @@ async def test_acting_on_oneself_follows_the_table(
 
     response = await _act(client, ids["actor@example.com"], action)
 
-    _assert_answer(response, outcome)
+    _assert_answer(response, outcome, actor=actor, action=action)
     assert await _roles(org_id) == _expected_roles(before, "actor@example.com", action, outcome)
     if outcome is LEFT:
         user = await User.objects().get(User.email == "actor@example.com")

@@ -606,7 +606,8 @@ async def test_an_organisation_cannot_send_invitations_in_bulk(
 async def test_member_removed_from_one_organisation_continues_in_their_other_one(
     app: Litestar, client: Client
 ) -> None:
-    _, org_a = await make_creditor(email="owner-q@example.com")
+    owner, org_a = await make_creditor(email="owner-q@example.com")
+    await User.update({User.last_organisation_id: org_a.id}).where(User.id == owner.id)
     both, org_b = await make_creditor(email="both-q@example.com")
     await Membership.insert(
         Membership(
@@ -629,6 +630,11 @@ async def test_member_removed_from_one_organisation_continues_in_their_other_one
         page = await browser.get("/app/members")
         assert page.status_code == 200
         assert org_b.name in page.text and org_a.name not in page.text
+    last_used = {
+        row["email"]: row["last_organisation_id"]
+        for row in await User.select(User.email, User.last_organisation_id)
+    }
+    assert last_used == {"owner-q@example.com": org_a.id, "both-q@example.com": None}
 
 
 async def test_names_chosen_by_users_are_escaped_on_the_invitation_page(
