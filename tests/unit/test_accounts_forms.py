@@ -8,6 +8,7 @@ from app.accounts.forms import (
     EXPLANATION_MIN_LENGTH,
     parse_claim,
     parse_new_password,
+    parse_role_change,
     parse_signup,
 )
 from app.i18n import gettext
@@ -73,3 +74,13 @@ def test_a_signup_refuses_the_email_address_name_as_password() -> None:
         "password": "Ce mot de passe est trop courant : choisissez-en un autre."
     }
     assert parse_signup({**data, "password": STRONG}).errors == {}
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "member"])
+def test_a_role_change_names_one_of_the_three_roles(role: str) -> None:
+    assert parse_role_change({"role": role}).errors == {}
+
+
+@pytest.mark.parametrize("role", ["", "superuser", "OWNER"])
+def test_any_other_role_is_refused(role: str) -> None:
+    assert parse_role_change({"role": role}).errors == {"role": "Choisissez un rôle valide."}

@@ -125,15 +125,18 @@ def _pending_login(request: Req) -> PendingLogin | None:
     """The login waiting for its code, unless it is missing or older than five minutes."""
     session = request.session
     user_id, started_at = session.get("pending_uid"), session.get("pending_at")
-    method = session.get("pending_method")
-    if not (isinstance(user_id, int) and isinstance(started_at, str) and isinstance(method, str)):
+    method, next_url = session.get("pending_method"), session.get("next")
+    if not (
+        isinstance(user_id, int)
+        and isinstance(started_at, str)
+        and isinstance(method, str)
+        and isinstance(next_url, str)
+    ):
         return None
     if clock_of(request).now() - datetime.fromisoformat(started_at) > PENDING_LOGIN_TTL:
         return None
     default = request.app.route_reverse("accounts.dashboard")
-    return PendingLogin(
-        user_id=user_id, method=method, next_url=safe_next(str(session.get("next", "")), default)
-    )
+    return PendingLogin(user_id=user_id, method=method, next_url=safe_next(next_url, default))
 
 
 def _log_in_again(request: Req) -> Redirect:
