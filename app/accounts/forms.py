@@ -159,8 +159,7 @@ def parse_invitation(data: Mapping[str, str]) -> Form:
     """An invitation to send: the invitee's address and the role offered."""
     form = read_form(data, (EMAIL, ROLE))
     _check_email(form)
-    if form.get("role") not in INVITABLE_ROLES:
-        form.errors["role"] = N_("Choisissez un rôle valide.")
+    _check_role(form)
     return form
 
 
@@ -173,9 +172,13 @@ def parse_invitation_signup(data: Mapping[str, str], *, email: str) -> Form:
 
 def parse_role_change(data: Mapping[str, str]) -> Form:
     form = read_form(data, (ROLE,))
+    _check_role(form)
+    return form
+
+
+def _check_role(form: Form) -> None:
     if form.get("role") not in INVITABLE_ROLES:
         form.errors["role"] = N_("Choisissez un rôle valide.")
-    return form
 
 
 def parse_totp_setup(data: Mapping[str, str]) -> Form:

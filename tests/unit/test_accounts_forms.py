@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from app.accounts.forms import (
     EXPLANATION_MIN_LENGTH,
     parse_claim,
+    parse_invitation,
     parse_new_password,
     parse_role_change,
     parse_signup,
 )
+from app.forms import Form
 from app.i18n import gettext
 
 CLAIM = {
@@ -76,11 +80,24 @@ def test_a_signup_refuses_the_email_address_name_as_password() -> None:
     assert parse_signup({**data, "password": STRONG}).errors == {}
 
 
+ROLE_FORMS = {
+    "role change": lambda role: parse_role_change({"role": role}),
+    "invitation": lambda role: parse_invitation({"email": "jeanne@example.com", "role": role}),
+}
+
+
+@pytest.mark.parametrize("parse", ROLE_FORMS.values(), ids=ROLE_FORMS.keys())
 @pytest.mark.parametrize("role", ["owner", "admin", "member"])
-def test_a_role_change_names_one_of_the_three_roles(role: str) -> None:
-    assert parse_role_change({"role": role}).errors == {}
+def test_a_role_is_one_of_the_three_roles(parse: Callable[[str], Form], role: str) -> None:
+    assert parse(role).errors == {}
 
 
+@pytest.mark.parametrize("parse", ROLE_FORMS.values(), ids=ROLE_FORMS.keys())
 @pytest.mark.parametrize("role", ["", "superuser", "OWNER"])
-def test_any_other_role_is_refused(role: str) -> None:
-    assert parse_role_change({"role": role}).errors == {"role": "Choisissez un rôle valide."}
+def test_any_other_role_is_refused(parse: Callable[[str], Form], role: str) -> None:
+    assert parse(role).errors == {"role": "Choisissez un rôle valide."}
+
+
+def test_a_siren_refused_for_its_characters_keeps_that_reason() -> None:
+    form = parse_signup({"full_name": "Claire", "email": "c@example.com", "siren": "732\x00829320"})
+    assert gettext("fr", form.errors["siren"]) == "Ce champ contient des caractères non autorisés."

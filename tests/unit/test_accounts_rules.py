@@ -38,6 +38,9 @@ def test_malformed_emails_are_refused(text: str) -> None:
         ("Password123!", "too_common"),
         ("qwertyuiop", "too_common"),
         ("x" * 129, "too_long"),
+        ("x" * 128, None),  # the longest allowed
+        ("x" * 9, "too_short"),
+        ("x" * 10, None),  # the shortest allowed
         ("correct horse battery staple", None),
         ("x" * 64, None),  # ASVS 6.2.9: at least 64 characters allowed
         ("tout-en-minuscules-sans-chiffres", None),  # no composition rules
