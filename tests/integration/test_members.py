@@ -404,6 +404,9 @@ async def test_removed_member_loses_access_at_once(app: Litestar, client: Client
     assert await membership_of(member.id, org.id) is None
     event = await AuditEvent.objects().get(AuditEvent.action == "member_removed")
     assert event is not None and "leaver@example.com" in event.target
+    again = await post_form(client, f"/app/members/{membership.id}/remove", {})  # a second tab
+    assert again.status_code == 404
+    assert "<p>Ce membre est introuvable.</p>" in again.text
 
 
 async def test_member_can_leave_but_cannot_remove_a_colleague(client: Client) -> None:

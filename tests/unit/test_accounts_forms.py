@@ -101,3 +101,10 @@ def test_any_other_role_is_refused(parse: Callable[[str], Form], role: str) -> N
 def test_a_siren_refused_for_its_characters_keeps_that_reason() -> None:
     form = parse_signup({"full_name": "Claire", "email": "c@example.com", "siren": "732\x00829320"})
     assert gettext("fr", form.errors["siren"]) == "Ce champ contient des caractères non autorisés."
+
+
+def test_a_password_refused_for_its_characters_keeps_that_reason() -> None:
+    form = parse_new_password(
+        {"password": "Un cheval\x00brun traverse", "password_confirm": ""}, email="c@example.com"
+    )
+    assert form.errors == {"password": "Ce champ contient des caractères non autorisés."}

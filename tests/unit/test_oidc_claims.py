@@ -165,3 +165,7 @@ def test_a_pending_link_needs_its_identity(empty: str | None) -> None:
     stored = {**LINK.to_session(), **({empty: ""} if empty else {})}
     found = ProviderLink.from_session(stored, now=NOW)
     assert found == (None if empty else LINK)
+
+
+def test_a_pending_link_needs_its_account_id_as_a_number() -> None:
+    assert ProviderLink.from_session({**LINK.to_session(), "user_id": "7"}, now=NOW) is None
