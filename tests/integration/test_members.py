@@ -551,6 +551,54 @@ async def test_switching_organisation_only_reaches_ones_the_user_belongs_to(
     assert foreign.name not in (await client.get("/app")).text
 
 
+@pytest.mark.parametrize("app_clock", [FixedClock(JOINED_AT)], ids=["app on a fixed clock"])
+async def test_the_members_page_lists_by_role_then_name_and_invitations_newest_first(
+    app_clock: Clock, client: Client
+) -> None:
+    owner, org = await make_creditor(email="zoe.owner@example.com", full_name="Zoé Owner")
+    for email, name, role in (
+        ("a.bernard@example.com", "bernard Petit", Role.ADMIN),
+        ("z.alain@example.com", "Alain Roux", Role.ADMIN),
+        ("zzz.noname@example.com", "", Role.MEMBER),
+        ("aaa.claire@example.com", "Claire Dupont", Role.MEMBER),
+    ):
+        user, _ = await make_creditor(email=email, full_name=name, role=role, organisation=org)
+        if not name:
+            nameless = user
+    day = timedelta(days=1)
+    for email, inviter, created, expires in (
+        ("older@example.com", owner, JOINED_AT - 2 * day, JOINED_AT),  # expires this instant
+        ("newer@example.com", nameless, JOINED_AT - day, JOINED_AT + day),
+        ("orphan@example.com", None, JOINED_AT - 3 * day, JOINED_AT + day),  # inviter gone
+    ):
+        await Invitation(
+            organisation=org.id,
+            email=email,
+            role=Role.MEMBER,
+            token_hash=secret_hash(email),
+            invited_by=inviter.id if inviter else None,
+            expires_at=expires,
+            created_at=created,
+        ).save()
+    await log_in(client, "zoe.owner@example.com")
+
+    page = await client.get("/app/members")
+
+    members, invitations = table_rows(page.text)[:5], table_rows(page.text)[5:]
+    assert [row[:3] for row in members] == [
+        ["Zoé Owner (vous)", "zoe.owner@example.com", "Propriétaire"],
+        ["Alain Roux", "z.alain@example.com", "Administrateur"],
+        ["bernard Petit", "a.bernard@example.com", "Administrateur"],
+        ["Claire Dupont", "aaa.claire@example.com", "Membre"],
+        ["—", "zzz.noname@example.com", "Membre"],  # no name: sorted by address
+    ]
+    assert [row[:4] for row in invitations] == [
+        ["newer@example.com", "Membre", "zzz.noname@example.com", "24 novembre 2026"],
+        ["older@example.com", "Membre", "Zoé Owner", "Expirée"],
+        ["orphan@example.com", "Membre", "—", "24 novembre 2026"],
+    ]
+
+
 async def test_htmx_invite_answers_with_the_members_table_partial(client: Client) -> None:
     await make_creditor(email="owner-n@example.com")
     await log_in(client, "owner-n@example.com")
