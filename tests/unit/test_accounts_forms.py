@@ -108,3 +108,9 @@ def test_a_password_refused_for_its_characters_keeps_that_reason() -> None:
         {"password": "Un cheval\x00brun traverse", "password_confirm": ""}, email="c@example.com"
     )
     assert form.errors == {"password": "Ce champ contient des caractères non autorisés."}
+
+
+@pytest.mark.parametrize("email", ["not-an-address", "claire@", "@example.com"])
+def test_an_invitation_to_something_that_is_not_an_address_is_refused(email: str) -> None:
+    form = parse_invitation({"email": email, "role": "member"})
+    assert form.errors == {"email": "Saisissez une adresse e-mail valide."}
