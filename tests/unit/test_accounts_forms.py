@@ -10,6 +10,7 @@ from app.accounts.forms import (
     EXPLANATION_MIN_LENGTH,
     parse_claim,
     parse_invitation,
+    parse_login,
     parse_new_password,
     parse_role_change,
     parse_signup,
@@ -114,3 +115,26 @@ def test_a_password_refused_for_its_characters_keeps_that_reason() -> None:
 def test_an_invitation_to_something_that_is_not_an_address_is_refused(email: str) -> None:
     form = parse_invitation({"email": email, "role": "member"})
     assert form.errors == {"email": "Saisissez une adresse e-mail valide."}
+
+
+WRONG_LOGIN = "Adresse e-mail ou mot de passe incorrect."
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"email": "claire@example.com\x00", "password": "un mot de passe"},
+        {"email": "claire@example.com", "password": "un mot\x00de passe"},
+        {"email": "claire@example.com", "password": ""},
+    ],
+    ids=["bad email characters", "bad password characters", "no password"],
+)
+def test_a_login_that_cannot_match_gets_the_one_login_answer(data: dict[str, str]) -> None:
+    assert parse_login(data).errors == {"form": WRONG_LOGIN}
+
+
+def test_a_login_email_is_normalised_or_tried_as_typed() -> None:
+    normalised = parse_login({"email": " Claire@Example.COM ", "password": "x"})
+    as_typed = parse_login({"email": "Not An Address", "password": "x"})
+    assert (normalised.errors, normalised.values["email"]) == ({}, "claire@example.com")
+    assert (as_typed.errors, as_typed.values["email"]) == ({}, "not an address")
