@@ -134,7 +134,8 @@ def test_a_login_that_cannot_match_gets_the_one_login_answer(data: dict[str, str
 
 
 def test_a_login_email_is_normalised_or_tried_as_typed() -> None:
-    normalised = parse_login({"email": " Claire@Example.COM ", "password": "x"})
+    # the decomposed "é" typed on some keyboards becomes the single character stored at signup
+    normalised = parse_login({"email": " Cle\u0301ment@Example.COM ", "password": "x"})
     as_typed = parse_login({"email": "Not An Address", "password": "x"})
-    assert (normalised.errors, normalised.values["email"]) == ({}, "claire@example.com")
+    assert (normalised.errors, normalised.values["email"]) == ({}, "cl\u00e9ment@example.com")
     assert (as_typed.errors, as_typed.values["email"]) == ({}, "not an address")
