@@ -9,6 +9,7 @@ from litestar import Litestar
 from redis.asyncio import Redis
 
 from app.accounts.tables import AuditEvent, Membership, Organisation, Role, SignupRequest, User
+from app.security import Passwords
 from app.settings import Settings
 from tests.conftest import make_client
 from tests.factories import (
@@ -294,3 +295,28 @@ async def test_logout_ends_the_session_on_the_server(app: Litestar, client: Clie
         attacker.cookies.set("session", stolen, domain="testserver.local")
         response = await attacker.get("/app", follow_redirects=False)
     assert response.status_code == 303, "a copied session id must die with the logout"
+
+
+async def test_a_login_rehashes_a_password_stored_with_other_parameters_only(
+    client: Client,
+) -> None:
+    current = await make_user(email="current@example.com")
+    older = await make_user(email="older@example.com")
+    stronger = Passwords("rfc9106_low_memory")  # other parameters than this app's
+    await User.update({User.password_hash: await stronger.hash(PASSWORD)}).where(
+        User.id == older.id
+    )
+
+    for email in ("current@example.com", "older@example.com"):
+        await log_in(client, email)
+        await post_form(client, "/logout", {})
+
+    kept = await User.objects().get(User.id == current.id)
+    upgraded = await User.objects().get(User.id == older.id)
+    assert kept is not None and kept.password_hash == current.password_hash
+    assert upgraded is not None and upgraded.password_hash is not None
+    ours = Passwords("cheapest")  # the parameters the test app runs with
+    assert not ours.needs_rehash(upgraded.password_hash) and stronger.needs_rehash(
+        upgraded.password_hash
+    )
+    assert await ours.verify(upgraded.password_hash, PASSWORD)

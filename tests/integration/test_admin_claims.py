@@ -269,6 +269,8 @@ async def test_accepting_a_claim_moves_the_siren_and_suspends_the_holder_with_it
         await log_in(owner, "owner@accept.example")
         dashboard = await owner.get("/app")
         assert "Cette entreprise est suspendue" in dashboard.text and REASON in dashboard.text
+        spaced = f"{siren[:3]}&nbsp;{siren[3:6]}&nbsp;{siren[6:]}"
+        assert f"Le SIREN {spaced} a été attribué à l'entreprise" in dashboard.text
         assert "SIREN retiré" in dashboard.text and org.name in dashboard.text
         audit = await owner.get("/app/audit")
         assert "SIREN retiré après contestation" in audit.text
