@@ -219,3 +219,19 @@ async def test_the_claim_form_starts_from_the_users_latest_taken_signup_only(
     form = await client.get("/claims/new")
     assert f'value="{OTHER_TAKEN}"' in form.text and 'value="Dupont Charpente"' in form.text
     assert "Brouillon" not in form.text
+
+
+async def test_a_creditors_claims_are_listed_newest_first(client: Client) -> None:
+    first, second = await squatted_siren(), OTHER_TAKEN
+    _, other = await make_creditor(email="holder@claims.example")
+    await Organisation.update({Organisation.siren: second}).where(Organisation.id == other.id)
+    await taken_signup("claire@claims.example", first)
+    await log_in(client, "claire@claims.example")
+    for siren, name in ((first, "First SARL"), (second, "Second SARL")):
+        filed = await post_form(client, "/claims", claim_form(siren, organisation_name=name))
+        assert filed.status_code == 200, filed.text[:300]
+
+    listing = await client.get("/claims")
+
+    assert "First SARL" in listing.text and "Second SARL" in listing.text
+    assert listing.text.index("Second SARL") < listing.text.index("First SARL")
