@@ -72,7 +72,7 @@ class Confirmation:
 
     user: User
     is_new_account: bool
-    organisation_id: int | None  # the new account's; None when its SIREN was taken
+    organisation_id: int | None  # a new account's; None for an existing one or a taken SIREN
 
 
 def valid_siren(text: str) -> str:
