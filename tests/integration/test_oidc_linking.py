@@ -222,6 +222,32 @@ async def test_with_two_factor_on_the_link_is_saved_only_once_the_code_is_accept
     assert [m.subject for m in await mail.new(LINA)] == [LINKED_SUBJECT]
 
 
+async def test_a_link_left_at_the_second_step_is_not_saved_by_a_later_password_login(
+    app: Litestar, client: Client, clock: FixedClock
+) -> None:
+    user, _ = await make_creditor(email=LINA)
+    keys: DataKeys = app.state.data_keys
+    await User.update(
+        {
+            User.totp_secret: keys.encrypt(pyotp.random_base32(), purpose=TOTP_PURPOSE),
+            User.totp_enabled_at: clock.now(),
+        }
+    ).where(User.id == user.id)
+    await client.get(await callback_from_provider(client, LINA))
+    second_step = await post_form(client, "/auth/link", {"password": PASSWORD})
+    assert str(second_step.url).endswith("/login/2fa")
+    # The user gives up there, turns two-factor off from another device, then comes back to
+    # this browser and logs in with the password alone: nothing asked to link a provider.
+    await User.update({User.totp_secret: None, User.totp_enabled_at: None}).where(
+        User.id == user.id
+    )
+
+    dashboard = await post_form(client, "/login", {"email": LINA, "password": PASSWORD})
+
+    assert str(dashboard.url).endswith("/app")
+    assert await links_of(user) == []
+
+
 async def test_an_account_without_a_password_is_told_to_log_in_as_usual_and_is_not_linked(
     client: Client,
 ) -> None:
