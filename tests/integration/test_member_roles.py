@@ -111,6 +111,25 @@ async def _act(client: Client, membership_id: int, action: str) -> httpx.Respons
     )
 
 
+async def _assert_confirmation_page(
+    client: Client, membership_id: int, outcome: Outcome, *, actor: str
+) -> None:
+    """A removal's confirmation page (what a click shows without JavaScript) is refused
+    exactly as the removal itself, and offers it only when it would be carried out."""
+    page = await client.get(f"/app/members/{membership_id}/remove", follow_redirects=False)
+    expected = {DONE: 200, LEFT: 200, NO: 403, LAST: 409}[outcome]
+    assert page.status_code == expected, page.text[:300]
+    if outcome is NO:
+        assert _refusal(page) == _expected_refusal(actor=actor, action="remove")
+    if outcome is LAST:
+        assert form_error(page.text) == LAST_OWNER
+    if outcome in (DONE, LEFT):
+        [heading] = re.findall(r'<h1 id="confirm-title">(.*?)</h1>', page.text, re.S)
+        who = "Quitter" if outcome is LEFT else "Retirer Claire Dupont (target@example.com)"
+        assert html.unescape(heading).startswith(who), heading
+        assert f'action="/app/members/{membership_id}/remove"' in page.text
+
+
 def _assert_answer(response: httpx.Response, outcome: Outcome, *, actor: str, action: str) -> None:
     expected = {DONE: 303, SAME: 303, LEFT: 303, NO: 403, LAST: 409}[outcome]
     assert response.status_code == expected, response.text[:300]
@@ -174,6 +193,8 @@ async def test_acting_on_a_colleague_follows_the_table(
     )
     before = await _roles(org_id)
     await log_in(client, "actor@example.com")
+    if action == "remove":
+        await _assert_confirmation_page(client, ids["target@example.com"], outcome, actor=actor)
 
     response = await _act(client, ids["target@example.com"], action)
 
@@ -198,6 +219,8 @@ async def test_acting_on_oneself_follows_the_table(
     org_id, ids = await _organisation_with(*members)
     before = await _roles(org_id)
     await log_in(client, "actor@example.com")
+    if action == "remove":
+        await _assert_confirmation_page(client, ids["actor@example.com"], outcome, actor=actor)
 
     response = await _act(client, ids["actor@example.com"], action)
 

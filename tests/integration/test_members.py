@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -307,6 +309,30 @@ async def test_inviting_again_replaces_the_pending_invitation(
         ("admin", True),
         ("member", False),
     ]
+
+
+async def test_a_revocation_asks_on_its_own_page_and_says_so_once_it_is_done(
+    client: Client,
+) -> None:
+    await make_creditor(email="owner-rv@example.com")
+    await log_in(client, "owner-rv@example.com")
+    await invite(client, "to-revoke@example.com")
+    invitation = await Invitation.objects().get(Invitation.email == "to-revoke@example.com")
+    assert invitation is not None
+    path = f"/app/members/invitations/{invitation.id}/revoke"
+
+    page = await client.get(path)
+
+    assert page.status_code == 200
+    [heading] = re.findall(r'<h1 id="confirm-title">(.*?)</h1>', page.text)
+    assert html.unescape(heading) == "Annuler l'invitation de to-revoke@example.com ?"
+    assert f'<form method="post" action="{path}"' in page.text
+    stored = await Invitation.objects().get(Invitation.id == invitation.id)
+    assert stored is not None and stored.revoked_at is None, "showing the page revokes nothing"
+    await post_form(client, path, {})
+    again = await client.get(path)
+    assert again.status_code == 409
+    assert form_error(again.text) == "Cette invitation a déjà été acceptée ou annulée."
 
 
 async def test_inviting_an_existing_member_or_a_bad_address_is_refused_clearly(

@@ -138,9 +138,17 @@ class IdRoute:
 ID_ROUTES: list[IdRoute] = [
     IdRoute("accounts.remove_member", path_ids={"membership_id": "membership"}),
     IdRoute(
+        "accounts.remove_member_confirm", path_ids={"membership_id": "membership"}, method="GET"
+    ),
+    IdRoute(
         "accounts.change_role", path_ids={"membership_id": "membership"}, form={"role": "admin"}
     ),
     IdRoute("accounts.revoke_invitation", path_ids={"invitation_id": "invitation"}),
+    IdRoute(
+        "accounts.revoke_invitation_confirm",
+        path_ids={"invitation_id": "invitation"},
+        method="GET",
+    ),
     IdRoute("accounts.switch_organisation", form_ids={"organisation_id": "organisation"}),
     IdRoute(
         "accounts.provider_unlink",
@@ -341,10 +349,14 @@ async def _claim(claimant: User, explanation: str) -> int:
 
 async def _seed_organisation_a() -> SeededA:
     owner, org = await make_creditor(email="owner@amark.example", full_name="Amark Owner")
-    await make_creditor(
+    admin, _ = await make_creditor(
         email="admin@amark.example", full_name="Amark Admin", role=Role.ADMIN, organisation=org
     )
+    admin_membership = await Membership.objects().get(Membership.user == admin.id)
+    assert admin_membership is not None
     await _invitation(org, "invitee@amark.example", owner)
+    invitation = await Invitation.objects().get(Invitation.email == "invitee@amark.example")
+    assert invitation is not None
     await _event(org, "owner@amark.example", "member_invited", "target-amark", "192.0.2.1")
     clock = SystemClock()
     verify = await issue_token(user_id=owner.id, purpose=TokenPurpose.VERIFY_EMAIL, clock=clock)
@@ -369,6 +381,10 @@ async def _seed_organisation_a() -> SeededA:
             "/invitations/{token:str}": {"token": own_invitation},
             "/account/providers/{identity_id:int}/unlink": {"identity_id": str(identity.id)},
             "/claims/{claim_id:int}": {"claim_id": str(claim)},
+            "/app/members/{membership_id:int}/remove": {"membership_id": str(admin_membership.id)},
+            "/app/members/invitations/{invitation_id:int}/revoke": {
+                "invitation_id": str(invitation.id)
+            },
         },
     )
 

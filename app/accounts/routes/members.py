@@ -169,6 +169,24 @@ async def _send_invitation(request: Req, issued: service.IssuedInvitation) -> No
     )
 
 
+@get(
+    "/app/members/invitations/{invitation_id:int}/revoke",
+    name="accounts.revoke_invitation_confirm",
+    guards=[requires_org_admin],
+)
+async def confirm_revocation(request: Req, invitation_id: FromPath[int]) -> Response[Any]:
+    """The confirmation page of a revocation (its button's target without JavaScript)."""
+    try:
+        email = await service.revocable_invitation(
+            actor=_actor(request), invitation_id=invitation_id
+        )
+    except DomainError as error:
+        return await _refused(request, error)
+    return render(
+        request, "accounts/invitation_revoke.html", invitation_id=invitation_id, email=email
+    )
+
+
 @post(
     "/app/members/invitations/{invitation_id:int}/revoke",
     name="accounts.revoke_invitation",
@@ -204,6 +222,22 @@ async def change_role(request: Req, membership_id: FromPath[int]) -> Response[An
     except DomainError as error:
         return await _refused(request, error)
     return await _after_change(request, N_("Le rôle a été modifié."))
+
+
+@get(
+    "/app/members/{membership_id:int}/remove",
+    name="accounts.remove_member_confirm",
+    guards=[requires_organisation],
+)
+async def confirm_removal(request: Req, membership_id: FromPath[int]) -> Response[Any]:
+    """The confirmation page of a removal or of leaving (the button's target without JS)."""
+    try:
+        removal = await service.removal_of(actor=_actor(request), membership_id=membership_id)
+    except DomainError as error:
+        return await _refused(request, error)
+    return render(
+        request, "accounts/member_remove.html", removal=removal, identity=identity_of(request)
+    )
 
 
 @post(
@@ -333,8 +367,10 @@ router = Router(
     route_handlers=[
         list_members,
         invite_member,
+        confirm_revocation,
         revoke_invitation,
         change_role,
+        confirm_removal,
         remove_member,
         show_invitation,
         accept_invitation,

@@ -31,6 +31,7 @@ INVALID_INVITATION = N_(
     "Demandez une nouvelle invitation à la personne qui vous l'a envoyée."
 )
 ACCOUNT_EXISTS = N_("Un compte existe déjà pour cette adresse : connectez-vous pour accepter.")
+ALREADY_SETTLED = N_("Cette invitation a déjà été acceptée ou annulée.")
 LAST_OWNER = N_(
     "Une entreprise doit toujours garder au moins un propriétaire : "
     "nommez d'abord un autre propriétaire."
@@ -198,14 +199,27 @@ async def invite_member(
     )
 
 
-async def revoke_invitation(*, actor: Actor, invitation_id: int, clock: Clock) -> None:
-    """Cancel a pending invitation of the actor's organisation; its link stops working."""
+async def _invitation_in(actor: Actor, invitation_id: int) -> Invitation:
     invitation = await Invitation.objects().get(
         (Invitation.id == _row_id(invitation_id))
         & (Invitation.organisation == actor.organisation_id)
     )
     if invitation is None:
         raise NotFound(N_("Cette invitation est introuvable."))
+    return invitation
+
+
+async def revocable_invitation(*, actor: Actor, invitation_id: int) -> str:
+    """The address of a pending invitation of the actor's organisation, for its confirmation."""
+    invitation = await _invitation_in(actor, invitation_id)
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise Conflict(ALREADY_SETTLED)
+    return str(invitation.email)
+
+
+async def revoke_invitation(*, actor: Actor, invitation_id: int, clock: Clock) -> None:
+    """Cancel a pending invitation of the actor's organisation; its link stops working."""
+    invitation = await _invitation_in(actor, invitation_id)
     revoked = (
         await Invitation.update({Invitation.revoked_at: clock.now()})
         .where(
@@ -216,7 +230,7 @@ async def revoke_invitation(*, actor: Actor, invitation_id: int, clock: Clock) -
         .returning(Invitation.id)
     )
     if not revoked:
-        raise Conflict(N_("Cette invitation a déjà été acceptée ou annulée."))
+        raise Conflict(ALREADY_SETTLED)
     await _audit(actor, "invitation_revoked", invitation.email, clock)
 
 
@@ -377,18 +391,49 @@ async def change_role(*, actor: Actor, membership_id: int, role: str, clock: Clo
     await _audit(actor, "member_role_changed", f"{target} ({old_role} → {new_role})", clock)
 
 
+@dataclass(frozen=True)
+class Removal:
+    """A removal the actor may carry out, as its confirmation page names it."""
+
+    membership_id: int
+    email: str
+    full_name: str
+    is_self: bool  # the actor leaves the organisation
+
+
+async def _removable(actor: Actor, membership_id: int) -> Membership:
+    """The membership, when the actor may remove it: their own, or one their role may grant."""
+    membership = await _membership_in(actor, membership_id)
+    is_self = int(membership.user) == actor.user_id
+    if not is_self and not rules.can_grant(actor.role, membership.role):
+        raise Forbidden(N_("Vous n'avez pas le droit de retirer ce membre."))
+    if membership.role == Role.OWNER and await _owner_count(actor.organisation_id) <= 1:
+        raise Conflict(LAST_OWNER)
+    return membership
+
+
+async def removal_of(*, actor: Actor, membership_id: int) -> Removal:
+    """What removing this membership would do, refused exactly as `remove_member` would be."""
+    membership = await _removable(actor, membership_id)
+    user = await User.objects().get(User.id == membership.user)
+    if user is None:  # deleted meanwhile, and its memberships with it
+        raise NotFound(N_("Ce membre est introuvable."))
+    return Removal(
+        membership_id=int(membership.id),
+        email=user.email,
+        full_name=user.full_name,
+        is_self=int(membership.user) == actor.user_id,
+    )
+
+
 async def remove_member(*, actor: Actor, membership_id: int, clock: Clock) -> bool:
     """Remove a member (admins), or leave the organisation (anyone); True when the actor left.
 
     Access ends at once: the next request of the removed user finds no membership.
     """
     async with _membership_change(actor.organisation_id):
-        membership = await _membership_in(actor, membership_id)
+        membership = await _removable(actor, membership_id)
         is_self = int(membership.user) == actor.user_id
-        if not is_self and not rules.can_grant(actor.role, membership.role):
-            raise Forbidden(N_("Vous n'avez pas le droit de retirer ce membre."))
-        if membership.role == Role.OWNER and await _owner_count(actor.organisation_id) <= 1:
-            raise Conflict(LAST_OWNER)
         await Membership.delete().where(Membership.id == membership.id)
     await User.update({User.last_organisation_id: None}).where(
         (User.id == membership.user) & (User.last_organisation_id == actor.organisation_id)
