@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from litestar import Request
+from litestar import Request, get
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.enums import RequestEncodingType, ScopeType
 from litestar.exceptions import ClientException, TooManyRequestsException
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
@@ -168,6 +169,23 @@ def render(
 def redirect_to(request: Request[Any, Any, Any], name: str, **params: Any) -> Redirect:
     """Redirect-after-post to a named route."""
     return Redirect(path=request.app.route_reverse(name, **params), status_code=303)
+
+
+FORM_ADDRESS = "form_address"  # the `opt` flag of the handlers form_address makes
+
+
+def form_address(path: str, *, page: str, name: str) -> HTTPRouteHandler:
+    """A GET at the address a form posts to, answered by a redirect to the form's own page.
+
+    A failed post answers at the form's address, which the address bar then shows: reloading
+    it, bookmarking it or typing it again lands on the page instead of a 405. The page's own
+    guards apply there. Path parameters are handed on to `page` by name.
+    """
+
+    async def to_the_form(request: Request[Any, Any, Any]) -> Redirect:
+        return redirect_to(request, page, **request.path_params)
+
+    return get(path, name=name, opt={FORM_ADDRESS: True})(to_the_form)
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -12,7 +12,7 @@ from app.demo import DEMO_EMAIL, DEMO_PASSWORD
 from tests.browser.pages import LoginPage, SiteChrome
 
 if TYPE_CHECKING:
-    from tests.browser.conftest import Database, NewPage, PageWatcher
+    from tests.browser.conftest import Accounts, Database, NewPage, PageWatcher
 
 
 async def test_demo_creditor_logs_in_and_invites_without_javascript(
@@ -79,3 +79,33 @@ async def test_the_csp_watcher_reports_a_blocked_inline_script(
     assert len(page_watcher.problems) == 1
     assert "Content Security Policy" in page_watcher.problems[0]
     page_watcher.problems.clear()  # expected here: do not fail the test at teardown
+
+
+async def test_a_form_address_reloaded_or_opened_again_after_a_failed_post_shows_its_page(
+    new_page: NewPage, accounts: Accounts
+) -> None:
+    page = await new_page(java_script_enabled=False, storage_state=accounts.storage["fr"])
+    failures = [
+        ("/account", "Changer de mot de passe", "/account/password", "/account"),
+        ("/app/members", "Inviter un collègue", "/app/members/invitations", "/app/members"),
+    ]
+    for start, form_name, address, page_path in failures:
+        await page.goto(start)
+        form = page.get_by_role("region", name=form_name)
+        if address == "/account/password":
+            new_password = "un nouveau mot de passe long"
+            await form.get_by_label("Mot de passe actuel", exact=True).fill("pas le bon")
+            await form.get_by_label("Nouveau mot de passe", exact=True).fill(new_password)
+            await form.get_by_label("Confirmer le nouveau mot de passe").fill(new_password)
+            await form.get_by_role("button", name="Changer le mot de passe").click()
+        else:  # the demo user is a member already: refused by the server, not the browser
+            await form.get_by_label("Adresse e-mail", exact=True).fill(accounts.french.email)
+            await form.get_by_role("button", name="Envoyer l'invitation").click()
+        await expect(page).to_have_url(re.compile(f"{re.escape(address)}$"))
+        await expect(page.get_by_role("alert").or_(page.locator(".error")).first).to_be_visible()
+
+        reloaded = await page.reload()
+        assert reloaded is not None and reloaded.status != 405, address
+        opened = await page.goto(address)  # the address typed again, or a bookmark
+        assert opened is not None and opened.status == 200, address
+        await expect(page).to_have_url(re.compile(f"{re.escape(page_path)}$"))

@@ -1,4 +1,4 @@
-"""HTTP behaviour of every route: HEAD, private caching, no published schema."""
+"""HTTP behaviour of every route: HEAD, GET at form addresses, private caching, no schema."""
 
 from __future__ import annotations
 
@@ -54,6 +54,29 @@ async def test_every_get_route_answers_head_like_get_without_a_body(
         elif head.content != b"":
             mismatches.append(f"{url}: HEAD sent a body of {len(head.content)} bytes")
     assert mismatches == []
+
+
+@pytest.mark.parametrize("who", ["visitor", "owner"])
+async def test_every_address_a_form_posts_to_answers_get_with_a_page(
+    app: Litestar, client: Client, owner: Client, who: str
+) -> None:
+    """A failed post leaves its address in the address bar; reloading, bookmarking or typing it
+    again must land on a page, never on 405 (nor a 500)."""
+    browser = owner if who == "owner" else client
+    landed = {}
+    for route in routes_of(app, "POST"):
+        response = await browser.get(route.url())
+        landed[route.path] = (response.status_code, response.url.path)
+    refused = {path: answer for path, answer in landed.items() if answer[0] in (405, 500)}
+    assert refused == {}
+    if who == "owner":  # where the forms of the account and members pages send a reload
+        assert landed["/account/password"] == (200, "/account")
+        assert landed["/account/2fa/disable"] == (200, "/account")
+        assert landed["/app/members/invitations"] == (200, "/app/members")
+        assert landed["/app/members/{membership_id:int}/role"] == (200, "/app/members")
+        assert landed["/logout"] == (200, "/app")
+    else:
+        assert landed["/account/password"] == (200, "/login")
 
 
 async def _sent(app: Litestar, method: str, path: str) -> tuple[dict[str, str], bytes]:

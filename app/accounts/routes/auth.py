@@ -32,6 +32,7 @@ from app.web import (
     client_ip,
     count_attempt,
     flash,
+    form_address,
     form_data,
     passwords_of,
     redirect_to,
@@ -367,9 +368,17 @@ async def show_dashboard(request: Req) -> Template:
     )
 
 
+# The addresses forms post to, reloaded or bookmarked (see form_address).
+FORM_ADDRESSES = [
+    form_address("/logout", page="accounts.dashboard", name="accounts.logout_page"),
+    form_address("/account/password", page="accounts.settings", name="accounts.password_page"),
+    form_address("/locale", page="public.home", name="accounts.locale_page"),
+]
+
 router = Router(
     path="/",
     route_handlers=[
+        *FORM_ADDRESSES,
         show_signup,
         create_account,
         show_signup_sent,

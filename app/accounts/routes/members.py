@@ -37,6 +37,7 @@ from app.web import (
     client_ip,
     count_attempt,
     flash,
+    form_address,
     form_data,
     passwords_of,
     redirect_to,
@@ -362,9 +363,21 @@ async def show_audit(request: Req, page: FromQuery[int] = 1) -> Template:
     return render(request, "accounts/audit.html", audit=audit)
 
 
+# The addresses forms post to, reloaded or bookmarked (see form_address).
+FORM_ADDRESSES = [
+    form_address("/app/members/invitations", page="accounts.members", name="accounts.invite_page"),
+    form_address(
+        "/app/members/{membership_id:int}/role",
+        page="accounts.members",
+        name="accounts.change_role_page",
+    ),
+    form_address("/app/organisation", page="accounts.dashboard", name="accounts.switch_page"),
+]
+
 router = Router(
     path="/",
     route_handlers=[
+        *FORM_ADDRESSES,
         list_members,
         invite_member,
         confirm_revocation,

@@ -26,6 +26,7 @@ from app.web import (
     count_attempt,
     data_keys_of,
     flash,
+    form_address,
     form_data,
     passwords_of,
     redirect_to,
@@ -257,9 +258,22 @@ async def regenerate_recovery_codes(request: Req) -> Response[Any]:
     return render(request, "accounts/totp_recovery_codes.html", codes=codes)
 
 
+# The addresses forms post to, reloaded or bookmarked (see form_address).
+FORM_ADDRESSES = [
+    form_address(
+        "/account/2fa/disable", page="accounts.settings", name="accounts.totp_disable_page"
+    ),
+    form_address(
+        "/account/2fa/recovery-codes",
+        page="accounts.settings",
+        name="accounts.totp_recovery_codes_page",
+    ),
+]
+
 router = Router(
     path="/",
     route_handlers=[
+        *FORM_ADDRESSES,
         show_totp_setup,
         enable_totp,
         show_login_totp,

@@ -15,7 +15,16 @@ from app.admin import queries
 from app.admin.forms import STATUSES, parse_decision, parse_status_filter
 from app.errors import N_, Conflict, DomainError
 from app.forms import Form
-from app.web import client_ip, flash, form_data, redirect_to, render, settings_of, user_agent
+from app.web import (
+    client_ip,
+    flash,
+    form_address,
+    form_data,
+    redirect_to,
+    render,
+    settings_of,
+    user_agent,
+)
 
 Req = Request[Any, Any, Any]
 
@@ -105,9 +114,19 @@ async def reject_claim(request: Req, claim_id: FromPath[int]) -> Response[Any]:
     return await _decide(request, claim_id, accept=False)
 
 
+# The addresses forms post to, reloaded or bookmarked (see form_address).
+FORM_ADDRESSES = [
+    form_address(
+        "/admin/claims/{claim_id:int}/accept", page="admin.claim", name="admin.claim_accept_page"
+    ),
+    form_address(
+        "/admin/claims/{claim_id:int}/reject", page="admin.claim", name="admin.claim_reject_page"
+    ),
+]
+
 router = Router(
     path="/",
-    route_handlers=[list_claims, show_claim, accept_claim, reject_claim],
+    route_handlers=[*FORM_ADDRESSES, list_claims, show_claim, accept_claim, reject_claim],
     guards=[requires_platform_admin],
     include_in_schema=False,
 )
