@@ -10,6 +10,7 @@ from typing import Any
 from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.logging.config import LoggingConfig
 from litestar.plugins.htmx import HTMXPlugin
@@ -18,11 +19,13 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
+from litestar.types import AfterExceptionHookHandler, Scope
+from litestar.utils.scope.state import ScopeState
 from piccolo.engine.postgres import PostgresEngine
 from redis.asyncio import Redis
 
 from app import limits
-from app.accounts.guards import IdentityMiddleware
+from app.accounts.guards import IdentityMiddleware, load_identity
 from app.accounts.oidc import providers_from_settings
 from app.accounts.routes import auth as auth_routes
 from app.accounts.routes import claims as claims_routes
@@ -43,7 +46,7 @@ from app.queue import create_queue
 from app.ratelimit import RateLimiter
 from app.security import DataKeys, Passwords
 from app.security_headers import NoStoreMiddleware, SecurityHeadersMiddleware, header_values
-from app.sessions import RotatingSessionConfig
+from app.sessions import RotatingSessionBackend, RotatingSessionConfig
 from app.settings import ROOT, Settings
 from app.web import FormDecodingMiddleware, flash_cookie_hook, make_environment, render
 
@@ -52,7 +55,10 @@ def _error_page(
     request: Request[Any, Any, Any], status_code: int, detail: str = ""
 ) -> Response[Any]:
     template = {404: "errors/404.html", 500: "errors/500.html"}.get(status_code, "errors/4xx.html")
-    return render(request, template, status_code=status_code, status=status_code, detail=detail)
+    # Pending notices wait for the next real page: an error page may not save the session.
+    return render(
+        request, template, status_code=status_code, status=status_code, detail=detail, flashes=[]
+    )
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -86,6 +92,30 @@ def handle_account_locked(request: Request[Any, Any, Any], exc: AccountLocked) -
 def handle_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return _error_page(request, 500)
+
+
+def chrome_for_routing_errors(
+    session_config: RotatingSessionConfig, csrf_config: CSRFConfig
+) -> AfterExceptionHookHandler[Exception]:
+    """An after-exception hook: the session and identity for a 404 or 405 raised by the router.
+
+    Those answers are decided before any middleware runs, so their page would not know who is
+    logged in. The hook reads the session (read-only: nothing is saved from an error page) and
+    the CSRF cookie, so the error page has the same header, and working forms, as every page.
+    """
+    backend = RotatingSessionBackend(config=session_config)
+
+    async def load(exc: Exception, scope: Scope) -> None:
+        if scope["type"] != ScopeType.HTTP or "session" in scope:
+            return  # raised inside a route: the middleware already loaded everything
+        request: Request[Any, Any, Any] = Request(scope)
+        scope["session"] = await backend.load_from_connection(request)
+        csrf_cookie = request.cookies.get(csrf_config.cookie_name)
+        if csrf_cookie:
+            ScopeState.from_scope(scope).csrf_token = csrf_cookie
+        await load_identity(request)
+
+    return load
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
@@ -166,6 +196,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             FormDecodingMiddleware(),
         ],
         before_send=[flash_cookie_hook],
+        after_exception=[chrome_for_routing_errors(session_config, csrf_config)],
         csrf_config=csrf_config,
         request_max_body_size=limits.REQUEST_BODY_BYTES,
         template_config=template_config,

@@ -51,6 +51,8 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 # Chromium reports a blocked script, style, frame or form as a console error; older builds
 # start it with "Refused to", current ones say "violates the following Content Security Policy".
 CSP_MESSAGE = re.compile(r"Refused to|Content Security Policy", re.IGNORECASE)
+# How Chromium logs a response with an error status (a shipped file answering so is a defect).
+ERROR_STATUS = re.compile(r"^Failed to load resource: the server responded with a status of 4\d\d")
 LOCALES = {"fr": "fr-FR", "en": "en-GB"}
 PASSWORD = "une phrase de passe assez longue"
 
@@ -223,7 +225,7 @@ async def browser(chromium_executable: str) -> AsyncIterator[Browser]:
 
 @dataclass
 class PageWatcher:
-    """Collects CSP violations and uncaught script errors of every page of a context."""
+    """Collects CSP violations, console errors and uncaught script errors of every page."""
 
     problems: list[str] = field(default_factory=list)
 
@@ -232,8 +234,13 @@ class PageWatcher:
         page.on("pageerror", lambda error: self.problems.append(f"uncaught error: {error}"))
 
     def _on_console(self, message: ConsoleMessage) -> None:
+        where = message.location.get("url", "")
         if CSP_MESSAGE.search(message.text):
-            self.problems.append(f"CSP violation on {message.location.get('url')}: {message.text}")
+            self.problems.append(f"CSP violation on {where}: {message.text}")
+        elif message.type == "error":
+            if ERROR_STATUS.search(message.text) and "/static/" not in where:
+                return  # a page or htmx answer with an error status: its test checks the status
+            self.problems.append(f"console error on {where}: {message.text}")
 
     def assert_clean(self) -> None:
         assert not self.problems, "the browser reported:\n" + "\n".join(self.problems)

@@ -9,9 +9,10 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from playwright.async_api import Dialog, Page, Request, expect
+import pytest
+from playwright.async_api import Browser, Dialog, Page, Request, expect
 
-from tests.browser.conftest import PASSWORD, create_account
+from tests.browser.conftest import LOCALES, PASSWORD, Account, create_account
 from tests.browser.pages import LoginPage
 
 if TYPE_CHECKING:
@@ -36,11 +37,29 @@ async def _invite(page: Page, email: str) -> None:
     await expect(sent).to_be_visible()
 
 
+@pytest.fixture(scope="module")
+async def owner_account(browser: Browser, base_url: str, mailbox: Mailbox) -> Account:
+    """One owner for the whole module: signups are rate-limited per address."""
+    context = await browser.new_context(base_url=base_url, locale=LOCALES["fr"])
+
+    async def open_page(locale: str = "fr") -> Page:
+        return await context.new_page()
+
+    try:
+        return await create_account(open_page, mailbox, name="Olivia Owner")
+    finally:
+        await context.close()
+
+
 async def _team(
-    new_page: NewPage, mailbox: Mailbox, database: Database, *, java_script: bool
+    new_page: NewPage,
+    mailbox: Mailbox,
+    database: Database,
+    account: Account,
+    *,
+    java_script: bool,
 ) -> Team:
-    """A new owner and a colleague who joined from the invitation email, each in a browser."""
-    account = await create_account(new_page, mailbox, name="Olivia Owner")
+    """The owner and a new colleague who joined from the invitation email, each in a browser."""
     owner = await new_page(java_script_enabled=java_script)
     await LoginPage(owner).log_in(account.email, account.password)
     await expect(owner).to_have_url(re.compile(r"/app$"))
@@ -105,9 +124,10 @@ async def test_a_dismissed_confirmation_removes_no_one_and_an_accepted_one_does(
     new_page: NewPage,
     mailbox: Mailbox,
     database: Database,
+    owner_account: Account,
     axe: Callable[[Page], Awaitable[None]],
 ) -> None:
-    team = await _team(new_page, mailbox, database, java_script=True)
+    team = await _team(new_page, mailbox, database, owner_account, java_script=True)
 
     leaving = Dialogs(team.colleague, accept=False)
     await team.colleague.get_by_role("button", name="Quitter l'entreprise").click()
@@ -143,9 +163,9 @@ async def test_a_dismissed_confirmation_removes_no_one_and_an_accepted_one_does(
 
 
 async def test_without_javascript_a_confirmation_page_asks_and_its_cancel_keeps_the_member(
-    new_page: NewPage, mailbox: Mailbox, database: Database
+    new_page: NewPage, mailbox: Mailbox, database: Database, owner_account: Account
 ) -> None:
-    team = await _team(new_page, mailbox, database, java_script=False)
+    team = await _team(new_page, mailbox, database, owner_account, java_script=False)
     owner = team.owner
     members = owner.get_by_role("region", name=re.compile(r"^Membres"))
     row = members.get_by_role("row").filter(has_text=team.colleague_email)
@@ -169,9 +189,9 @@ async def test_without_javascript_a_confirmation_page_asks_and_its_cancel_keeps_
 
 
 async def test_a_colleague_leaves_without_javascript_after_the_confirmation_page(
-    new_page: NewPage, mailbox: Mailbox, database: Database
+    new_page: NewPage, mailbox: Mailbox, database: Database, owner_account: Account
 ) -> None:
-    team = await _team(new_page, mailbox, database, java_script=False)
+    team = await _team(new_page, mailbox, database, owner_account, java_script=False)
     colleague = team.colleague
 
     await colleague.get_by_role("button", name="Quitter l'entreprise").click()
@@ -191,11 +211,10 @@ async def test_a_colleague_leaves_without_javascript_after_the_confirmation_page
 
 
 async def test_a_dismissed_revocation_keeps_the_invitation(
-    new_page: NewPage, mailbox: Mailbox, database: Database
+    new_page: NewPage, database: Database, owner_account: Account
 ) -> None:
-    account = await create_account(new_page, mailbox, name="Rita Revoke")
     page = await new_page()
-    await LoginPage(page).log_in(account.email, account.password)
+    await LoginPage(page).log_in(owner_account.email, owner_account.password)
     await page.goto("/app/members")
     invitee = f"iris.invitee.{secrets.token_hex(3)}@example.com"
     await _invite(page, invitee)

@@ -12,7 +12,11 @@ from app.demo import DEMO_EMAIL, DEMO_PASSWORD
 from tests.browser.pages import LoginPage, SiteChrome
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from tests.browser.conftest import Accounts, Database, NewPage, PageWatcher
+
+    Axe = Callable[[Page], Awaitable[None]]
 
 
 async def test_demo_creditor_logs_in_and_invites_without_javascript(
@@ -81,6 +85,27 @@ async def test_the_csp_watcher_reports_a_blocked_inline_script(
     page_watcher.problems.clear()  # expected here: do not fail the test at teardown
 
 
+async def test_the_watcher_reports_console_errors_and_missing_files_but_not_error_pages(
+    new_page: NewPage, page_watcher: PageWatcher
+) -> None:
+    page = await new_page()
+    await page.goto("/nulle-part")  # a 404 the test asked for is not a problem
+    assert page_watcher.problems == []
+    async with page.expect_console_message(lambda message: message.type == "error"):
+        await page.evaluate("() => console.error('something broke')")
+    async with page.expect_console_message(lambda message: message.type == "error"):
+        await page.evaluate(
+            "() => { const i = document.createElement('img');"
+            " i.src = '/static/img/missing.svg'; document.body.append(i); }"
+        )
+    assert len(page_watcher.problems) == 2, page_watcher.problems
+    assert "something broke" in page_watcher.problems[0]
+    assert (
+        "404" in page_watcher.problems[1] and "/static/img/missing.svg" in page_watcher.problems[1]
+    )
+    page_watcher.problems.clear()  # expected here: do not fail the test at teardown
+
+
 async def test_a_form_address_reloaded_or_opened_again_after_a_failed_post_shows_its_page(
     new_page: NewPage, accounts: Accounts
 ) -> None:
@@ -109,3 +134,22 @@ async def test_a_form_address_reloaded_or_opened_again_after_a_failed_post_shows
         opened = await page.goto(address)  # the address typed again, or a bookmark
         assert opened is not None and opened.status == 200, address
         await expect(page).to_have_url(re.compile(f"{re.escape(page_path)}$"))
+
+
+async def test_a_logged_in_user_lost_on_a_404_keeps_the_app_header_and_can_log_out(
+    new_page: NewPage, accounts: Accounts, axe: Axe
+) -> None:
+    page = await new_page("fr")  # its own session: logging out must not end a shared one
+    await LoginPage(page).log_in(accounts.english.email, accounts.english.password)
+    await expect(page).to_have_url(re.compile(r"/app$"))
+    response = await page.goto("/no-such-page")
+    assert response is not None and response.status == 404
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+    header = page.get_by_role("banner")
+    await expect(header.get_by_role("link", name="My account")).to_be_visible()
+    await expect(header.get_by_role("link", name="Log in")).to_have_count(0)
+    await axe(page)
+    await header.get_by_role("button", name="Log out").click()
+    await expect(page).to_have_url(re.compile(r"/$"))
+    logged_out = page.get_by_role("banner").get_by_role("link", name="Se connecter")
+    await expect(logged_out).to_be_visible()  # logged out: the browser's French again

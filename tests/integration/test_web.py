@@ -7,6 +7,7 @@ import re
 import httpx
 
 from app.accounts.rules import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from tests.factories import flash_items, log_in, make_creditor, post_form
 
 Client = httpx.AsyncClient
 
@@ -28,6 +29,39 @@ async def test_unknown_page_is_a_french_404_page(client: Client) -> None:
     assert response.status_code == 404
     assert "Page introuvable" in response.text
     assert response.headers["content-type"].startswith("text/html")
+
+
+async def test_routing_errors_show_a_logged_in_user_the_app_header_with_a_working_logout(
+    client: Client,
+) -> None:
+    _, org = await make_creditor(email="lost@example.com")
+    await log_in(client, "lost@example.com")
+    invitation = {"email": "colleague@example.com", "role": "member"}
+    await post_form(client, "/app/members/invitations", invitation, follow_redirects=False)
+
+    unknown = await client.get("/nulle-part")
+    wrong_method = await post_form(client, "/app/members", {})  # a page, not a form address
+
+    answers = ((unknown, 404, "Page introuvable"), (wrong_method, 405, "Méthode non autorisée"))
+    for response, status, title in answers:
+        assert response.status_code == status
+        assert title in response.text
+        assert org.name in response.text, "the app header names the organisation"
+        assert "Se déconnecter" in response.text and "Se connecter<" not in response.text
+        assert flash_items(response.text) == []
+    notices = flash_items((await client.get("/app/members")).text)
+    assert notices == [("success", "L'invitation a été envoyée.")], "the notice waited for a page"
+    # The header's logout form carries a token the CSRF check accepts.
+    [token] = re.findall(r'name="_csrf_token" value="([^"]+)"', unknown.text)[:1]
+    logged_out = await client.post("/logout", data={"_csrf_token": token})
+    assert logged_out.url.path == "/"
+    assert (await client.get("/app", follow_redirects=False)).status_code == 303
+
+
+async def test_routing_errors_show_a_visitor_the_public_header(client: Client) -> None:
+    unknown = await client.get("/nulle-part")
+    assert unknown.status_code == 404
+    assert "Se connecter" in unknown.text and "Se déconnecter" not in unknown.text
 
 
 async def test_english_is_chosen_from_accept_language(client: Client) -> None:
