@@ -38,10 +38,7 @@ GOOGLE_DISCOVERY_URL: Final = "https://accounts.google.com/.well-known/openid-co
 MICROSOFT_DISCOVERY_URL: Final = (
     "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration"
 )
-_PRESETS: Final = {
-    "google": ("Google", GOOGLE_DISCOVERY_URL),
-    "microsoft": ("Microsoft", MICROSOFT_DISCOVERY_URL),
-}
+_DISCOVERY_PRESETS: Final = {"google": GOOGLE_DISCOVERY_URL, "microsoft": MICROSOFT_DISCOVERY_URL}
 
 SCOPE: Final = "openid email profile"
 CACHE_TTL: Final = timedelta(hours=1)
@@ -104,6 +101,11 @@ class OidcIdentity:
     name: str
 
 
+def provider_label(name: str) -> str:
+    """How pages name a provider, configured or not any more: `google` is "Google"."""
+    return name.capitalize()
+
+
 def providers_from_settings(
     entries: tuple[tuple[str, str, str, str], ...],
 ) -> dict[str, OidcProvider]:
@@ -118,15 +120,16 @@ def providers_from_settings(
             raise ValueError(f"OIDC provider name {raw_name!r} must be a short lowercase slug")
         if name in providers:
             raise ValueError(f"OIDC provider {name!r} is configured twice")
-        label, preset_url = _PRESETS.get(name, (name.capitalize(), ""))
-        discovery_url = raw_url.strip() or preset_url
+        discovery_url = raw_url.strip() or _DISCOVERY_PRESETS.get(name, "")
         if not discovery_url:
             raise ValueError(f"OIDC provider {name!r} needs a discovery URL")
         if not _is_secure_url(discovery_url):
             raise ValueError(f"OIDC provider {name!r} must use https (http only on loopback)")
         if not client_id:
             raise ValueError(f"OIDC provider {name!r} needs a client id")
-        providers[name] = OidcProvider(name, label, discovery_url, client_id, client_secret)
+        providers[name] = OidcProvider(
+            name, provider_label(name), discovery_url, client_id, client_secret
+        )
     return providers
 
 

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response
-from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect
 
@@ -23,7 +22,7 @@ from app.accounts.guards import (
     identity_of,
     start_session,
 )
-from app.accounts.oidc import OidcProvider
+from app.accounts.oidc import OidcProvider, provider_label
 from app.accounts.service import oidc as oidc_service
 from app.accounts.service import providers as providers_service
 from app.accounts.service.attempts import AccountChecks
@@ -139,14 +138,6 @@ def _link_awaiting_second_factor(
     )
 
 
-def provider_label(
-    request: Request[Any, Any, Any] | ASGIConnection[Any, Any, Any, Any], name: str
-) -> str:
-    """The display name of a provider, also for one that is no longer configured."""
-    provider = request.app.state.oidc_providers.get(name)
-    return str(provider.label) if provider is not None else name.capitalize()
-
-
 async def save_provider_link(
     request: Request[Any, Any, Any],
     link: oidc_service.ProviderLink,
@@ -184,7 +175,7 @@ async def send_provider_notice(
             else N_("Un fournisseur de connexion a été retiré de votre compte Ponctuel")
         ),
         locale=change.locale,
-        provider=provider_label(request, change.provider),
+        provider=provider_label(change.provider),
         account_link=absolute_url(request, "accounts.settings"),
         reset_link=absolute_url(request, "accounts.forgot_password"),
     )
@@ -192,7 +183,7 @@ async def send_provider_notice(
 
 def authenticated_at(request: Request[Any, Any, Any]) -> datetime:
     """When the login that opened this session happened."""
-    return datetime.fromisoformat(str(request.session.get("auth_at", "1970-01-01T00:00:00+00:00")))
+    return datetime.fromisoformat(request.session["auth_at"])  # set by every login
 
 
 async def account_page_context(request: Request[Any, Any, Any]) -> dict[str, Any]:

@@ -16,13 +16,12 @@ from litestar.response import Redirect, Template
 
 from app.accounts.forms import parse_password_check, parse_provider_signup
 from app.accounts.guards import clock_of
-from app.accounts.oidc import OidcProvider
+from app.accounts.oidc import OidcProvider, provider_label
 from app.accounts.service import oidc as service
 from app.accounts.service import providers as linking
 from app.accounts.web import (
     finish_login,
     forget_pending_login,
-    provider_label,
     provider_named,
     redirect_to_provider,
     send_provider_notice,
@@ -61,7 +60,7 @@ def _failure(
         request,
         "accounts/oidc_failed.html",
         message=error.message,
-        provider=provider_label(request, provider_name),
+        provider=provider_label(provider_name),
         from_account=from_account,
         status_code=error.status_code,
     )
@@ -187,7 +186,7 @@ def _signup_page(
         "accounts/oidc_complete.html",
         form=form,
         email=signup.email,
-        provider=provider_label(request, signup.provider),
+        provider=provider_label(signup.provider),
         status_code=status_code,
     )
 
@@ -250,7 +249,7 @@ def _link_page(
         "accounts/oidc_link.html",
         form=form,
         email=link.email,
-        provider=provider_label(request, link.provider),
+        provider=provider_label(link.provider),
         status_code=status_code,
     )
 

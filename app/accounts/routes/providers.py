@@ -16,13 +16,12 @@ from litestar.response import Template
 from app.accounts import queries
 from app.accounts.forms import parse_password_check
 from app.accounts.guards import clock_of, identity_of, requires_login
-from app.accounts.oidc import OidcProvider
+from app.accounts.oidc import OidcProvider, provider_label
 from app.accounts.service import providers as linking
 from app.accounts.web import (
     account_checks,
     account_page_context,
     authenticated_at,
-    provider_label,
     provider_named,
     redirect_to_provider,
     send_provider_notice,
@@ -149,7 +148,7 @@ async def unlink_provider(request: Req, identity_id: FromPath[int]) -> Response[
             status_code=error.status_code,
         )
     await send_provider_notice(request, change, linked=False)
-    label = provider_label(request, change.provider)
+    label = provider_label(change.provider)
     message = gettext(
         request.state.locale, N_("%(provider)s est dissocié de votre compte."), provider=label
     )
