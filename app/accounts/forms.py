@@ -49,11 +49,18 @@ CURRENT_PASSWORD = Field(
 LOGIN_PASSWORD = Field("password", limits.PASSWORD, strip=False)
 NEXT = Field("next", limits.URL_PATH)
 ROLE = Field("role", limits.ROLE)
-CODE = Field("code", limits.ONE_TIME_CODE)
+ENTER_CODE = N_("Saisissez le code à 6 chiffres affiché par votre application.")
+ENTER_PASSWORD = N_("Saisissez votre mot de passe.")
+CODE = Field("code", limits.ONE_TIME_CODE, required=ENTER_CODE)
+LOGIN_CODE = Field(
+    "code",
+    limits.ONE_TIME_CODE,
+    required=N_("Saisissez le code affiché par votre application, ou un code de secours."),
+)
 REAUTH_PASSWORD = Field("password", limits.PASSWORD, strip=False)
 DISABLE_PASSWORD = Field("disable_password", limits.PASSWORD, strip=False)
 DISABLE_CODE = Field("disable_code", limits.ONE_TIME_CODE)
-REGENERATE_CODE = Field("regenerate_code", limits.ONE_TIME_CODE)
+REGENERATE_CODE = Field("regenerate_code", limits.ONE_TIME_CODE, required=ENTER_CODE)
 ORGANISATION_ID = Field("organisation_id", limits.ROW_ID_INPUT)
 LOCALE = Field("locale", limits.LOCALE)
 CLAIMANT_NAME = Field(
@@ -181,9 +188,17 @@ def _check_role(form: Form) -> None:
         form.errors["role"] = N_("Choisissez un rôle valide.")
 
 
-def parse_totp_setup(data: Mapping[str, str]) -> Form:
+def _require_password(form: Form, name: str, *, has_password: bool) -> None:
+    """An account with a password proves itself with it again; one without has none to give."""
+    if has_password and not form.get(name) and name not in form.errors:
+        form.errors[name] = ENTER_PASSWORD
+
+
+def parse_totp_setup(data: Mapping[str, str], *, has_password: bool) -> Form:
     """The code shown by the app for the new seed, and the password again."""
-    return read_form(data, (CODE, REAUTH_PASSWORD))
+    form = read_form(data, (CODE, REAUTH_PASSWORD))
+    _require_password(form, "password", has_password=has_password)
+    return form
 
 
 def parse_password_check(data: Mapping[str, str]) -> Form:
@@ -192,11 +207,16 @@ def parse_password_check(data: Mapping[str, str]) -> Form:
 
 
 def parse_second_factor(data: Mapping[str, str]) -> Form:
-    return read_form(data, (CODE,))
+    return read_form(data, (LOGIN_CODE,))
 
 
-def parse_totp_disable(data: Mapping[str, str]) -> Form:
-    return read_form(data, (DISABLE_PASSWORD, DISABLE_CODE))
+def parse_totp_disable(data: Mapping[str, str], *, has_password: bool) -> Form:
+    """The password, or for an account without one a current code."""
+    form = read_form(data, (DISABLE_PASSWORD, DISABLE_CODE))
+    _require_password(form, "disable_password", has_password=has_password)
+    if not has_password and not form.get("disable_code") and "disable_code" not in form.errors:
+        form.errors["disable_code"] = ENTER_CODE
+    return form
 
 
 def parse_recovery_regeneration(data: Mapping[str, str]) -> Form:

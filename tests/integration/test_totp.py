@@ -40,6 +40,7 @@ WRONG_CODE = (
 )
 CODE_ALREADY_USED = "Ce code a déjà servi. Attendez le suivant dans votre application."
 WRONG_PASSWORD = "Le mot de passe est incorrect."
+ENTER_CODE = "Saisissez le code à 6 chiffres affiché par votre application."
 SETUP_CODE_MISMATCH = (
     "Ce code ne correspond pas. Vérifiez que l'heure de votre téléphone est juste "
     "et saisissez le code affiché maintenant."
@@ -179,6 +180,36 @@ async def test_enabling_2fa_needs_a_current_code_and_the_password_then_shows_cod
     assert again.url.path == "/account" and "déjà activée" in again.text
 
 
+async def test_an_empty_2fa_form_names_every_missing_field_at_once(
+    client: Client, clock: FixedClock
+) -> None:
+    user, secret, _ = await make_totp_user(client, clock, email="later@example.com")
+    await make_creditor(email=EMAIL)
+    await log_in(client, EMAIL)
+    await client.get("/account/2fa/setup")
+
+    setup = await post_form(client, "/account/2fa/setup", {})
+
+    assert setup.status_code == 422
+    assert field_error(setup.text, "code") == ENTER_CODE
+    assert field_error(setup.text, "password") == "Saisissez votre mot de passe."
+    assert form_error(setup.text) is None
+
+    await post_form(client, "/logout", {})
+    await log_in(client, "later@example.com")
+    second_step = await submit_code(client, "")
+    assert second_step.status_code == 422
+    assert field_error(second_step.text, "code") == (
+        "Saisissez le code affiché par votre application, ou un code de secours."
+    )
+    await submit_code(client, code_at(secret, clock))
+    disable = await post_form(client, "/account/2fa/disable", {})
+    assert field_error(disable.text, "disable_password") == "Saisissez votre mot de passe."
+    regenerate = await post_form(client, "/account/2fa/recovery-codes", {})
+    assert field_error(regenerate.text, "regenerate_code") == ENTER_CODE
+    assert await actions_of(user) == ["login", "totp_enabled", "login"], "no check was tried"
+
+
 async def test_setup_accepts_only_an_app_code_not_a_recovery_code_or_other_text(
     client: Client, clock: FixedClock
 ) -> None:
@@ -186,12 +217,16 @@ async def test_setup_accepts_only_an_app_code_not_a_recovery_code_or_other_text(
     await log_in(client, EMAIL)
     secret = secret_on((await client.get("/account/2fa/setup")).text)
 
-    for typed in ["abcde-fghij", "abc", ""]:
+    for typed, message in [
+        ("abcde-fghij", SETUP_CODE_MISMATCH),
+        ("abc", SETUP_CODE_MISMATCH),
+        ("", ENTER_CODE),
+    ]:
         refused = await post_form(
             client, "/account/2fa/setup", {"code": typed, "password": PASSWORD}
         )
         assert refused.status_code == 422, typed
-        assert field_error(refused.text, "code") == SETUP_CODE_MISMATCH, typed
+        assert field_error(refused.text, "code") == message, typed
         assert form_error(refused.text) is None, typed
     stored = await User.objects().get(User.id == user.id)
     assert stored is not None

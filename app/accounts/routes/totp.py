@@ -97,7 +97,9 @@ async def enable_totp(request: Req) -> Response[Any]:
     if not isinstance(secret, str):
         flash(request, N_("La configuration a expiré : scannez le nouveau QR code."), "error")
         return redirect_to(request, "accounts.totp_setup")
-    form = parse_totp_setup(await form_data(request))
+    form = parse_totp_setup(
+        await form_data(request), has_password=identity_of(request).has_password
+    )
     if not form.is_valid:
         return _setup_page(request, secret, Form({}, form.errors), status_code=422)
     try:
@@ -177,6 +179,8 @@ async def verify_login_code(request: Req) -> Response[Any]:
     if pending is None:
         return _log_in_again(request)
     form = parse_second_factor(await form_data(request))
+    if not form.is_valid:
+        return render(request, "accounts/login_totp.html", form=form, status_code=422)
     try:
         used = await service.check_second_factor(
             user_id=pending.user_id,
@@ -218,7 +222,11 @@ def _errors(prefix: str, error: DomainError) -> Form:
 @post("/account/2fa/disable", name="accounts.totp_disable", guards=[requires_login])
 async def disable_totp(request: Req) -> Response[Any]:
     await _reauth_limit(request)
-    form = parse_totp_disable(await form_data(request))
+    form = parse_totp_disable(
+        await form_data(request), has_password=identity_of(request).has_password
+    )
+    if not form.is_valid:
+        return await _settings_page(request, disable_form=Form({}, form.errors))
     try:
         await service.disable_totp(
             user_id=identity_of(request).user_id,
@@ -242,6 +250,8 @@ async def disable_totp(request: Req) -> Response[Any]:
 async def regenerate_recovery_codes(request: Req) -> Response[Any]:
     await _reauth_limit(request)
     form = parse_recovery_regeneration(await form_data(request))
+    if not form.is_valid:
+        return await _settings_page(request, regenerate_form=Form({}, form.errors))
     try:
         codes = await service.regenerate_recovery_codes(
             user_id=identity_of(request).user_id,
