@@ -211,7 +211,7 @@ def field_error(page: str, name: str) -> str | None:
 
 def form_error(page: str) -> str | None:
     """The error shown at the top of the form, not under one field (entities decoded), or None."""
-    found = re.findall(r'<p class="form-error" role="alert">(.*?)</p>', page, re.S)
+    found = re.findall(r'<p class="form-error" role="alert"[^>]*>(.*?)</p>', page, re.S)
     assert len(found) <= 1, f"{len(found)} form-level errors on the page"
     return html.unescape(found[0]) if found else None
 
@@ -220,7 +220,9 @@ def flash_items(page: str) -> list[tuple[str, str]]:
     """The flash messages the page shows, as (category, text), in order."""
     return [
         (category, html.unescape(text))
-        for category, text in re.findall(r'<p class="flash flash-([\w-]+)">(.*?)</p>', page)
+        for category, text in re.findall(
+            r'<p class="flash flash-([\w-]+)(?: [\w -]*)?"[^>]*>(.*?)</p>', page
+        )
     ]
 
 

@@ -153,3 +153,25 @@ async def test_a_logged_in_user_lost_on_a_404_keeps_the_app_header_and_can_log_o
     await expect(page).to_have_url(re.compile(r"/$"))
     logged_out = page.get_by_role("banner").get_by_role("link", name="Se connecter")
     await expect(logged_out).to_be_visible()  # logged out: the browser's French again
+
+
+async def test_after_an_htmx_answer_the_focus_moves_to_the_error_or_to_the_notice_by_the_form(
+    new_page: NewPage, accounts: Accounts
+) -> None:
+    page = await new_page(storage_state=accounts.storage["fr"])
+    await page.goto("/app/members")
+    # The form is swapped with the answer: each step looks it up again.
+    invite = page.get_by_role("region", name="Inviter un collègue")
+    email = invite.get_by_label("Adresse e-mail", exact=True)
+    send = invite.get_by_role("button", name="Envoyer l'invitation")
+
+    await email.fill("pas-une-adresse")
+    await send.click()
+    await expect(invite.locator(".error")).to_be_visible()
+    await expect(email).to_be_focused()
+
+    await email.fill(f"focus.{secrets.token_hex(3)}@example.com")
+    await send.click()
+    notice = invite.get_by_role("status")
+    await expect(notice).to_have_text("L'invitation a été envoyée.")
+    await expect(notice).to_be_focused()

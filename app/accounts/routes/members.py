@@ -84,6 +84,7 @@ async def _members_page(request: Req, *, status_code: int = 200, **context: Any)
     organisation_id = _organisation_id(identity)
     context.setdefault("form", Form({"role": "member"}))
     context.setdefault("notice", None)
+    context.setdefault("notice_near", "members")
     context.setdefault("error", None)
     return render(
         request,
@@ -97,13 +98,14 @@ async def _members_page(request: Req, *, status_code: int = 200, **context: Any)
     )
 
 
-async def _after_change(request: Req, notice: str) -> Response[Any]:
-    """Redirect-after-post for a full page; the refreshed table for htmx."""
+async def _after_change(request: Req, notice: str, *, near: str = "members") -> Response[Any]:
+    """Redirect-after-post for a full page; for htmx, the refreshed table with the notice
+    `near` the part the user acted on: the members list, or the invitation form."""
     if not _is_htmx(request):
         flash(request, notice, "success")
         return redirect_to(request, "accounts.members")
     await load_identity(request)  # the actor may have changed their own role
-    return await _members_page(request, notice=notice)
+    return await _members_page(request, notice=notice, notice_near=near)
 
 
 async def _refused(request: Req, error: DomainError) -> Response[Any]:
@@ -144,7 +146,7 @@ async def invite_member(request: Req) -> Response[Any]:
             form.errors[error.field or "form"] = error.message
         else:
             await _send_invitation(request, issued)
-            return await _after_change(request, N_("L'invitation a été envoyée."))
+            return await _after_change(request, N_("L'invitation a été envoyée."), near="invite")
     return await _members_page(request, status_code=422, form=form)
 
 
