@@ -18,6 +18,7 @@ from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.accounts.rules import PASSWORD_MIN_LENGTH
+from app.companies.rules import format_siren
 from app.i18n import JINJA_FILTERS, JINJA_GETTEXT, LOCALE_COOKIE, negotiate
 from app.once import SingleUse
 from app.ratelimit import Hit, RateLimiter
@@ -41,6 +42,7 @@ def make_environment(*, auto_reload: bool = False) -> Environment:
     gettext, ngettext = JINJA_GETTEXT
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(JINJA_FILTERS)
+    env.filters["siren"] = format_siren
     env.globals["htmx_file"] = vendored_htmx()
     env.globals["password_min_length"] = PASSWORD_MIN_LENGTH
     return env

@@ -229,3 +229,8 @@ def flash_items(page: str) -> list[tuple[str, str]]:
 def flash_messages(page: str) -> list[str]:
     """The flash messages the page shows, in order (entities decoded)."""
     return [text for _, text in flash_items(page)]
+
+
+def printed_siren(siren: str) -> str:
+    """How pages and emails print a SIREN: three groups joined by no-break spaces."""
+    return f"{siren[:3]}\u00a0{siren[3:6]}\u00a0{siren[6:]}"

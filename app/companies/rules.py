@@ -60,6 +60,16 @@ def normalise_siren(text: str) -> str:
     return compact_siren(text)
 
 
+def format_siren(siren: str) -> str:
+    """A SIREN as it is printed, in groups of three that never break: 552 120 222.
+
+    Any other text (none, or a number typed wrong) is shown as it is.
+    """
+    if len(compact_siren(siren)) != SIREN_LENGTH:
+        return siren
+    return str(stdnum_siren.format(siren)).replace(" ", "\u00a0")
+
+
 def withdrawn_siren_marker(organisation_id: int) -> str:
     """What stands in the SIREN column of an organisation whose SIREN was withdrawn.
 

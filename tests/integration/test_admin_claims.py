@@ -33,7 +33,15 @@ from app.clock import Clock, FixedClock
 from app.companies.rules import withdrawn_siren_marker
 from app.settings import ROOT, Settings
 from tests.conftest import make_client
-from tests.factories import PASSWORD, definitions, log_in, make_creditor, make_user, post_form
+from tests.factories import (
+    PASSWORD,
+    definitions,
+    log_in,
+    make_creditor,
+    make_user,
+    post_form,
+    printed_siren,
+)
 
 Client = httpx.AsyncClient
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -241,8 +249,8 @@ async def test_accepting_a_claim_moves_the_siren_and_suspends_the_holder_with_it
     assert accepted.text.splitlines() == [
         "Bonjour,",
         "",
-        f"Votre contestation du SIREN {siren} est acceptée : l'entreprise « Dupont Menuiserie » "
-        "est créée sur Ponctuel et vous en êtes propriétaire.",
+        f"Votre contestation du SIREN {printed_siren(siren)} est acceptée : l'entreprise "
+        "« Dupont Menuiserie » est créée sur Ponctuel et vous en êtes propriétaire.",
         "",
         "http://testserver.local/app",
         *SIGNATURE,
@@ -253,10 +261,10 @@ async def test_accepting_a_claim_moves_the_siren_and_suspends_the_holder_with_it
         assert withdrawn.text.splitlines() == [
             "Bonjour,",
             "",
-            f"Le SIREN {siren} a été retiré à l'entreprise « {org.name} » sur Ponctuel : "
-            "l'entreprise qui a prouvé qu'il était le sien l'utilise désormais. Votre entreprise "
-            "est suspendue ; ses données restent consultables. Voici les explications de "
-            "l'équipe Ponctuel :",
+            f"Le SIREN {printed_siren(siren)} a été retiré à l'entreprise « {org.name} » sur "
+            "Ponctuel : l'entreprise qui a prouvé qu'il était le sien l'utilise désormais. "
+            "Votre entreprise est suspendue ; ses données restent consultables. Voici les "
+            "explications de l'équipe Ponctuel :",
             "",
             REASON,
             "",
@@ -269,7 +277,7 @@ async def test_accepting_a_claim_moves_the_siren_and_suspends_the_holder_with_it
         await log_in(owner, "owner@accept.example")
         dashboard = await owner.get("/app")
         assert "Cette entreprise est suspendue" in dashboard.text and REASON in dashboard.text
-        spaced = f"{siren[:3]}&nbsp;{siren[3:6]}&nbsp;{siren[6:]}"
+        spaced = printed_siren(siren)
         assert f"Le SIREN {spaced} a été attribué à l'entreprise" in dashboard.text
         assert "SIREN retiré" in dashboard.text and org.name in dashboard.text
         audit = await owner.get("/app/audit")
@@ -277,7 +285,10 @@ async def test_accepting_a_claim_moves_the_siren_and_suspends_the_holder_with_it
     async with make_client(app) as winner:
         await log_in(winner, claimant.email)
         dashboard = await winner.get("/app")
-        assert "Dupont Menuiserie" in dashboard.text and f"SIREN {siren}" in dashboard.text
+        assert (
+            "Dupont Menuiserie" in dashboard.text
+            and f"SIREN {printed_siren(siren)}" in dashboard.text
+        )
 
 
 async def test_rejecting_a_claim_emails_the_reasons_and_changes_no_organisation(
@@ -318,8 +329,8 @@ async def test_rejecting_a_claim_emails_the_reasons_and_changes_no_organisation(
     assert rejected.text.splitlines() == [
         "Bonjour,",
         "",
-        f"Votre contestation du SIREN {org.siren} n'a pas été acceptée. Voici les explications "
-        "de l'équipe Ponctuel :",
+        f"Votre contestation du SIREN {printed_siren(org.siren)} n'a pas été acceptée. Voici les "
+        "explications de l'équipe Ponctuel :",
         "",
         REASON,
         "",

@@ -20,6 +20,7 @@ from tests.factories import (
     make_creditor,
     make_user,
     post_form,
+    printed_siren,
 )
 
 Client = httpx.AsyncClient
@@ -78,7 +79,7 @@ async def test_a_user_whose_siren_is_taken_files_a_claim_and_follows_it(
 
     taken = await client.get("/signup/siren-taken")
     assert taken.status_code == 200 and "Contester l'inscription" in taken.text
-    assert f"{siren[:3]}&nbsp;{siren[3:6]}&nbsp;{siren[6:]}" in taken.text
+    assert printed_siren(siren) in taken.text
     form = await client.get("/claims/new")
     assert f'value="{siren}"' in form.text and 'value="Dupont Menuiserie"' in form.text
     assert 'value="Claire Dupont"' in form.text
@@ -94,7 +95,7 @@ async def test_a_user_whose_siren_is_taken_files_a_claim_and_follows_it(
     assert "Décidée le" not in facts
     assert facts["Déposée le"] == "23 nov. 2026, 10:30:00", "the app clock, in Paris time"
     assert f'<p class="prewrap">{EXPLANATION}</p>' in filed.text
-    assert f"<title>Contestation du SIREN {siren} · Ponctuel</title>" in filed.text
+    assert f"<title>Contestation du SIREN {printed_siren(siren)} · Ponctuel</title>" in filed.text
     claim = await SirenClaim.objects().get(SirenClaim.claimant == user.id)
     assert claim is not None and holder is not None
     assert (claim.siren, claim.status, claim.held_by) == (siren, "pending", holder.id)
@@ -108,7 +109,7 @@ async def test_a_user_whose_siren_is_taken_files_a_claim_and_follows_it(
     await run_worker()
     [notice] = outbox("admin@claims.example")
     assert notice.subject == "Nouvelle contestation de SIREN à examiner"
-    assert f"Une nouvelle contestation du SIREN {siren} attend votre examen :" in (
+    assert f"Une nouvelle contestation du SIREN {printed_siren(siren)} attend votre examen :" in (
         notice.text.splitlines()
     )
     assert link_in(notice.text, "/admin/claims/") == f"/admin/claims/{claim.id}"

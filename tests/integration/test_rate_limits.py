@@ -88,7 +88,7 @@ async def test_thirty_parallel_wrong_passwords_from_one_address_get_only_the_lim
     limit = settings.login_rate_limit
     assert statuses == [422] * limit + [429] * (30 - limit)
     refused = next(r for r in responses if r.status_code == 429)
-    assert "Trop de tentatives depuis votre connexion" in refused.text
+    assert "Trop de tentatives depuis votre réseau (la même adresse IP)" in refused.text
 
 
 # --- per account: second factor --------------------------------------------------------------

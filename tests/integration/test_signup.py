@@ -29,7 +29,15 @@ from app.accounts.tables import (
 )
 from app.clock import FixedClock, SystemClock
 from tests.conftest import make_client
-from tests.factories import PASSWORD, link_in, log_in, make_creditor, make_user, post_form
+from tests.factories import (
+    PASSWORD,
+    link_in,
+    log_in,
+    make_creditor,
+    make_user,
+    post_form,
+    printed_siren,
+)
 from workers.accounts import delete_expired_signups
 from workers.main import CRON_JOBS
 
@@ -116,7 +124,7 @@ async def test_two_signups_for_one_siren_reserve_it_for_neither_until_one_confir
 
     landed = await post_form(client, first_link, {})
     assert landed.status_code == 200 and str(landed.url).endswith("/signup/siren-taken")
-    assert "552&nbsp;100&nbsp;554" in landed.text
+    assert printed_siren("552100554") in landed.text
     assert "Contester l'inscription" in landed.text and "vous inviter" in landed.text
     assert "first@signup.example" in landed.text
     first = await User.objects().get(User.email == "first@signup.example")

@@ -7,7 +7,7 @@ import re
 import httpx
 
 from app.accounts.rules import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
-from tests.factories import flash_items, log_in, make_creditor, post_form
+from tests.factories import flash_items, log_in, make_creditor, post_form, printed_siren
 
 Client = httpx.AsyncClient
 
@@ -62,6 +62,22 @@ async def test_routing_errors_show_a_visitor_the_public_header(client: Client) -
     unknown = await client.get("/nulle-part")
     assert unknown.status_code == 404
     assert "Se connecter" in unknown.text and "Se déconnecter" not in unknown.text
+
+
+async def test_the_header_prints_the_siren_in_groups_and_marks_the_page_being_shown(
+    client: Client,
+) -> None:
+    _, org = await make_creditor(email="reader@example.com")
+    await log_in(client, "reader@example.com")
+
+    members = await client.get("/app/members")
+
+    assert f"SIREN {printed_siren(org.siren)}" in members.text
+    current = re.findall(r'<a href="([^"]+)" aria-current="page">', members.text)
+    assert current == ["/app/members"]
+    assert re.findall(
+        r'<a href="([^"]+)" aria-current="page">', (await client.get("/app")).text
+    ) == ["/app"]
 
 
 async def test_english_is_chosen_from_accept_language(client: Client) -> None:

@@ -11,6 +11,7 @@ from app.companies.rules import (
     InvalidIdentifier,
     SirenProblem,
     UnattributedSiren,
+    format_siren,
     normalise_siren,
     normalise_vat,
     siren_problem,
@@ -141,3 +142,16 @@ def test_withdrawn_siren_markers_differ_for_every_organisation() -> None:
 def test_a_withdrawn_siren_marker_refuses_ids_it_cannot_hold(org_id: int) -> None:
     with pytest.raises(ValueError, match="out of range"):
         withdrawn_siren_marker(org_id)
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("552120222", "552\u00a0120\u00a0222"),
+        ("552 120 222", "552\u00a0120\u00a0222"),
+        ("", ""),
+        ("1234", "1234"),
+    ],
+)
+def test_a_siren_is_shown_in_unbreakable_groups_of_three(stored: str, shown: str) -> None:
+    assert format_siren(stored) == shown
