@@ -22,6 +22,7 @@ from app.accounts.tables import (
     Organisation,
     SignupRequest,
     SirenClaim,
+    User,
 )
 from app.errors import N_, NotFound
 
@@ -404,3 +405,9 @@ async def claim_of(user_id: int, claim_id: int) -> ClaimView:
     if row is None:
         raise NotFound(CLAIM_NOT_FOUND)
     return _claim_view(row)
+
+
+async def name_for_address(email: str) -> str:
+    """The name of the account using this address, for an email's greeting ("" if none)."""
+    row = await User.select(User.full_name).where(User.email == email.lower()).first()
+    return str(row["full_name"]) if row else ""

@@ -51,7 +51,7 @@ def compose_email(
 
     Every text value of the context is stripped of control characters first.
     """
-    context = {**_clean(context), "locale": locale}
+    context = {"recipient_name": "", **_clean(context), "locale": locale}
     text = env.get_template(f"emails/{name}.txt").render(context)
     html = env.get_template(f"emails/{name}.html").render(context)
     subject_text = strip_control_characters(gettext(locale, subject))

@@ -247,7 +247,7 @@ async def test_accepting_a_claim_moves_the_siren_and_suspends_the_holder_with_it
     [accepted] = outbox(claimant.email)
     assert accepted.subject == "Votre contestation de SIREN est acceptée"
     assert accepted.text.splitlines() == [
-        "Bonjour,",
+        f"Bonjour {claimant.full_name},",
         "",
         f"Votre contestation du SIREN {printed_siren(siren)} est acceptée : l'entreprise "
         "« Dupont Menuiserie » est créée sur Ponctuel et vous en êtes propriétaire.",
@@ -259,7 +259,7 @@ async def test_accepting_a_claim_moves_the_siren_and_suspends_the_holder_with_it
         [withdrawn] = outbox(squatter.email)
         assert withdrawn.subject == "Le SIREN de votre entreprise sur Ponctuel lui a été retiré"
         assert withdrawn.text.splitlines() == [
-            "Bonjour,",
+            f"Bonjour {squatter.full_name},",
             "",
             f"Le SIREN {printed_siren(siren)} a été retiré à l'entreprise « {org.name} » sur "
             "Ponctuel : l'entreprise qui a prouvé qu'il était le sien l'utilise désormais. "
@@ -327,7 +327,7 @@ async def test_rejecting_a_claim_emails_the_reasons_and_changes_no_organisation(
     [rejected] = outbox(claimant.email)
     assert rejected.subject == "Votre contestation de SIREN n'a pas été acceptée"
     assert rejected.text.splitlines() == [
-        "Bonjour,",
+        f"Bonjour {claimant.full_name},",
         "",
         f"Votre contestation du SIREN {printed_siren(org.siren)} n'a pas été acceptée. Voici les "
         "explications de l'équipe Ponctuel :",

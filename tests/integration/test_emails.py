@@ -34,3 +34,26 @@ async def test_line_breaks_in_stored_names_do_not_reach_the_invitation_email(
     assert "EveBcc: attacker@example.net" in email.text, "the name is kept, without its breaks"
     assert email.html is not None and "Bcc: attacker@example.net<" not in email.html
     assert email.to == "colleague@example.com"
+
+
+async def test_emails_greet_the_account_holder_by_name_escaped_in_html(
+    client: httpx.AsyncClient, run_worker: Any, outbox: Any
+) -> None:
+    await make_creditor(email="zoe@example.com", full_name="Zoé <b>Martin</b>")
+    await post_form(client, "/password/forgot", {"email": "zoe@example.com"})
+    signup = {
+        "full_name": "Léo Petit",
+        "email": "leo@example.com",
+        "organisation_name": "Petit SARL",
+        "siren": "443061841",
+        "password": "une phrase de passe assez longue",
+    }
+    await post_form(client, "/signup", signup)
+
+    await run_worker()
+
+    [reset] = outbox("zoe@example.com")
+    assert reset.text.splitlines()[0] == "Bonjour Zoé <b>Martin</b>,"
+    assert reset.html is not None and "Bonjour Zoé &lt;b&gt;Martin&lt;/b&gt;," in reset.html
+    [confirmation] = outbox("leo@example.com")  # no account yet: the name typed at signup
+    assert confirmation.text.splitlines()[0] == "Bonjour Léo Petit,"

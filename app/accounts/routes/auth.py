@@ -78,6 +78,7 @@ async def create_account(request: Req) -> Response[Any]:
                 token=outcome.verification_token,
                 locale=outcome.locale,
                 email=form.get("email"),
+                full_name=form.get("full_name"),
                 organisation_name=form.get("organisation_name"),
                 siren=form.get("siren"),
             )
@@ -91,10 +92,15 @@ async def _send_signup_email(
     token: str | None,
     locale: str,
     email: str,
+    full_name: str,
     organisation_name: str,
     siren: str,
 ) -> None:
-    """The confirmation link, or a note to the owner of an address that has an account."""
+    """The confirmation link, or a note to the owner of an address that has an account.
+
+    The link greets the name typed at signup (no account holds the address yet); the note
+    greets the account's own holder, whom the worker finds by the address.
+    """
     queue = request.app.state.queue
     if token:
         await queue_email(
@@ -104,6 +110,7 @@ async def _send_signup_email(
             subject=N_("Confirmez votre adresse e-mail"),
             locale=locale,
             link=absolute_url(request, "accounts.verify", token=token),
+            recipient_name=full_name,
             organisation_name=organisation_name,
             siren=siren,
         )
@@ -213,6 +220,7 @@ async def log_in(request: Req) -> Response[Any]:
                 token=token,
                 locale=user.locale,
                 email=user.email,
+                full_name=user.full_name,
                 organisation_name="",
                 siren="",
             )
