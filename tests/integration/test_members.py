@@ -780,3 +780,29 @@ async def test_an_invitation_to_an_organisation_one_already_belongs_to_says_so(
     assert refused.status_code == 409
     assert form_error(refused.text) == "Vous êtes déjà membre de cette entreprise."
     assert (await membership_of(member.id, org.id)).role == Role.MEMBER  # type: ignore[union-attr]
+
+
+async def test_a_member_reopening_the_invitation_they_accepted_is_told_so_and_sent_on(
+    app: Litestar, client: Client
+) -> None:
+    _, org = await make_creditor(email="owner-re@example.com")
+    member, _ = await make_creditor(email="joined@example.com", role=Role.MEMBER, organisation=org)
+    await Invitation(
+        organisation=org.id,
+        email=member.email,
+        role=Role.MEMBER,
+        token_hash=secret_hash("an-accepted-invitation"),
+        expires_at=datetime(2100, 1, 1, tzinfo=UTC),
+        created_at=JOINED_AT,
+        accepted_at=JOINED_AT,
+    ).save()
+    await log_in(client, member.email)
+
+    page = await client.get("/invitations/an-accepted-invitation")
+
+    assert page.status_code == 200
+    assert f"Vous êtes déjà membre de {org.name}." in page.text
+    assert '<a class="button" href="/app">Aller au tableau de bord</a>' in page.text
+    assert INVALID_LINK not in page.text
+    async with make_client(app) as stranger:
+        assert INVALID_LINK in (await stranger.get("/invitations/an-accepted-invitation")).text

@@ -271,11 +271,15 @@ async def _invitation_page(
     request: Req, token: str, *, form: Form | None = None, status_code: int = 200
 ) -> Template:
     """The invitee's landing page: who invites them, and the one step left to join."""
+    identity = getattr(request.state, "identity", None)
+    if identity is not None:
+        joined = await service.organisation_already_joined(secret=token, user_id=identity.user_id)
+        if joined is not None:
+            return render(request, INVITATION_PAGE, invitation=None, member_of=joined)
     try:
         invitation = await service.open_invitation(secret=token, clock=clock_of(request))
     except DomainError as error:
         return _invitation_refused(request, error)
-    identity = getattr(request.state, "identity", None)
     if identity is not None and identity.email != invitation.email:
         status_code = 403
     return render(

@@ -246,6 +246,20 @@ async def _valid_invitation(secret: str, clock: Clock) -> Invitation:
     return invitation
 
 
+async def organisation_already_joined(*, secret: str, user_id: int) -> str | None:
+    """The name of the invitation's organisation when this user is a member of it already
+    (they accepted it, or joined otherwise), so that reopening the link says so."""
+    invitation = await Invitation.objects().get(Invitation.token_hash == rules.secret_hash(secret))
+    if invitation is None:
+        return None
+    row = (
+        await Membership.select(Membership.organisation.name)
+        .where((Membership.user == user_id) & (Membership.organisation == invitation.organisation))
+        .first()
+    )
+    return str(row["organisation.name"]) if row else None
+
+
 async def open_invitation(*, secret: str, clock: Clock) -> OpenInvitation:
     """The invitation behind an emailed link, if it can still be accepted."""
     invitation = await _valid_invitation(secret, clock)
