@@ -58,23 +58,48 @@ def negotiate(
     for candidate in (user_locale, cookie_locale):
         if candidate in LOCALES:
             return str(candidate)
-    if accept_language:
-        preferred = []
-        for part in accept_language.split(","):
-            tag, _, quality = part.strip().partition(";q=")
-            try:
-                weight = float(quality) if quality else 1.0
-            except ValueError:
-                weight = 0.0
-            preferred.append((weight, tag.strip().replace("-", "_")))
-        preferred.sort(key=lambda item: -item[0])
+    preferred = _preferred_tags(accept_language)
+    if preferred:
         try:
-            chosen = Locale.negotiate([tag for _, tag in preferred if tag], LOCALES, sep="_")
+            chosen = Locale.negotiate(preferred, LOCALES, sep="_")
         except (UnknownLocaleError, ValueError):
             chosen = None
         if chosen is not None:
             return chosen.language
     return default
+
+
+def _preferred_tags(accept_language: str | None) -> list[str]:
+    """The language tags of an Accept-Language header, most wanted first (as `en_GB`)."""
+    weighted = []
+    for part in (accept_language or "").split(","):
+        tag, _, quality = part.strip().partition(";q=")
+        try:
+            weight = float(quality) if quality else 1.0
+        except ValueError:
+            weight = 0.0
+        if tag.strip():
+            weighted.append((weight, tag.strip().replace("-", "_")))
+    weighted.sort(key=lambda item: -item[0])
+    return [tag for _, tag in weighted]
+
+
+# The region whose conventions (dates, numbers) a language is written with when the browser
+# names none: Ponctuel's users are in Europe.
+DEFAULT_REGIONS = {"fr": "fr_FR", "en": "en_GB"}
+
+
+def formatting_locale(language: str, accept_language: str | None) -> str:
+    """How dates and amounts are written: in the UI language, with the region the browser asks
+    for first in that language (en-US gets US dates, en-GB British ones), else its usual one."""
+    for tag in _preferred_tags(accept_language):
+        try:
+            parsed = Locale.parse(tag, sep="_")
+        except (UnknownLocaleError, ValueError):
+            continue
+        if parsed.language == language and parsed.territory:
+            return f"{parsed.language}_{parsed.territory}"
+    return DEFAULT_REGIONS.get(language, language)
 
 
 def gettext(locale: str, message: str, **variables: Any) -> str:
@@ -121,22 +146,31 @@ def _jinja_ngettext(context: Context, singular: str, plural: str, n: int, **vari
     return ngettext(_context_locale(context), singular, plural, n, **variables)
 
 
+def _formatting_locale(context: Context) -> str:
+    """The locale of dates and amounts: the one `render` found, else the language's region."""
+    found = context.get("format_locale")
+    if found:
+        return str(found)
+    language = _context_locale(context)
+    return DEFAULT_REGIONS.get(language, language)
+
+
 @pass_context
 def format_date(context: Context, value: date | datetime, fmt: str = "long") -> str:
     if isinstance(value, datetime):
         value = value.astimezone(PARIS).date()
-    return str(babel_format_date(value, fmt, locale=_context_locale(context)))
+    return str(babel_format_date(value, fmt, locale=_formatting_locale(context)))
 
 
 @pass_context
 def format_datetime(context: Context, value: datetime, fmt: str = "medium") -> str:
-    return str(babel_format_datetime(value, fmt, tzinfo=PARIS, locale=_context_locale(context)))
+    return str(babel_format_datetime(value, fmt, tzinfo=PARIS, locale=_formatting_locale(context)))
 
 
 @pass_context
 def format_money(context: Context, cents: int) -> str:
     amount = Decimal(cents) / 100
-    return str(babel_format_currency(amount, "EUR", locale=_context_locale(context)))
+    return str(babel_format_currency(amount, "EUR", locale=_formatting_locale(context)))
 
 
 JINJA_FILTERS: dict[str, Callable[..., str]] = {

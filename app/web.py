@@ -19,7 +19,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.accounts.rules import PASSWORD_MIN_LENGTH
 from app.companies.rules import format_siren
-from app.i18n import JINJA_FILTERS, JINJA_GETTEXT, LOCALE_COOKIE, negotiate
+from app.i18n import JINJA_FILTERS, JINJA_GETTEXT, LOCALE_COOKIE, formatting_locale, negotiate
 from app.once import SingleUse
 from app.ratelimit import Hit, RateLimiter
 from app.security import DataKeys, Passwords, UnreadableSecret
@@ -163,6 +163,10 @@ def render(
     ensure_page_context(request)
     context.setdefault("flashes", pop_flashes(request))
     context.setdefault("locale", request.state.locale)
+    context.setdefault(
+        "format_locale",
+        formatting_locale(request.state.locale, request.headers.get("accept-language")),
+    )
     if partial and isinstance(request, HTMXRequest) and request.htmx:
         return HTMXTemplate(template_name=partial, context=context, status_code=status_code)
     return Template(template_name=page, context=context, status_code=status_code)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
 from app.accounts.rules import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from tests.factories import flash_items, log_in, make_creditor, post_form, printed_siren
@@ -78,6 +79,22 @@ async def test_the_header_prints_the_siren_in_groups_and_marks_the_page_being_sh
     assert re.findall(
         r'<a href="([^"]+)" aria-current="page">', (await client.get("/app")).text
     ) == ["/app"]
+
+
+@pytest.mark.parametrize(
+    ("header", "joined"),
+    [("en-GB,en;q=0.9", "1 January 2026"), ("en-US,en;q=0.9", "January 1, 2026")],
+)
+async def test_english_dates_follow_the_browsers_region(
+    client: Client, header: str, joined: str
+) -> None:
+    await make_creditor(email="abroad@example.com", locale="en")
+    await log_in(client, "abroad@example.com")
+
+    members = await client.get("/app/members", headers={"accept-language": header})
+
+    assert "Member since" in members.text
+    assert f"<td>{joined}</td>" in members.text
 
 
 async def test_english_is_chosen_from_accept_language(client: Client) -> None:

@@ -9,7 +9,7 @@ import sys
 import pytest
 from babel.messages.pofile import read_po
 
-from app.i18n import TRANSLATIONS_DIR, gettext, negotiate
+from app.i18n import TRANSLATIONS_DIR, formatting_locale, gettext, negotiate
 from app.settings import ROOT
 
 TEMPLATES = ROOT / "templates"
@@ -31,6 +31,25 @@ def test_locale_is_user_then_cookie_then_header_then_french(
     user: str | None, cookie: str | None, header: str | None, expected: str
 ) -> None:
     assert negotiate(user_locale=user, cookie_locale=cookie, accept_language=header) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "header", "expected"),
+    [
+        ("en", "en-GB,en;q=0.9", "en_GB"),
+        ("en", "en-US,en;q=0.9", "en_US"),
+        ("en", "fr-FR,en-AU;q=0.5", "en_AU"),  # the first region given for the UI language
+        ("en", "en", "en_GB"),  # no region: the usual one here
+        ("en", None, "en_GB"),
+        ("fr", "fr-CA", "fr_CA"),
+        ("fr", "en-US", "fr_FR"),  # a user who chose French, in a US browser
+        ("fr", "xx-YY;q=abc, ;", "fr_FR"),
+    ],
+)
+def test_dates_and_amounts_follow_the_region_the_browser_asks_for_in_the_ui_language(
+    language: str, header: str | None, expected: str
+) -> None:
+    assert formatting_locale(language, header) == expected
 
 
 def test_french_is_the_source_language() -> None:
