@@ -118,6 +118,13 @@ def parse_signup(data: Mapping[str, str]) -> Form:
     return form
 
 
+def parse_new_organisation(data: Mapping[str, str]) -> Form:
+    """The company a logged-in user creates and will own."""
+    form = read_form(data, (ORGANISATION_NAME, SIREN))
+    _check_siren(form)
+    return form
+
+
 def parse_provider_signup(data: Mapping[str, str]) -> Form:
     """The company details a newcomer gives after logging in with a provider."""
     form = read_form(data, (FULL_NAME, ORGANISATION_NAME, SIREN))

@@ -20,6 +20,7 @@ from tests.factories import (
     make_creditor,
     make_user,
     post_form,
+    printed_siren,
 )
 
 Client = httpx.AsyncClient
@@ -48,7 +49,7 @@ async def test_signup_reserves_nothing_until_the_emailed_link_creates_owner_and_
     await run_worker()
     [email] = outbox("claire@example.com")
     assert "Confirmez votre adresse" in email.subject
-    assert "Dupont Menuiserie" in email.text and "732829320" in email.text
+    assert "Dupont Menuiserie" in email.text and printed_siren("732829320") in email.text
     path = link_in(email.text, "/verify/")
     assert path.removeprefix("/verify/") not in str(request.token_hash), "only a hash is kept"
 

@@ -12,11 +12,12 @@ import pytest
 from litestar import Litestar
 
 from app.accounts.rules import secret_hash
-from app.accounts.tables import AuditEvent, Invitation, Membership, Role, User
+from app.accounts.tables import AuditEvent, Invitation, Membership, Organisation, Role, User
 from app.clock import Clock, FixedClock
-from tests.conftest import BROWSER_IP, make_client
+from tests.conftest import BROWSER_AGENT, BROWSER_IP, make_client
 from tests.factories import (
     PASSWORD,
+    audit_trail,
     field_error,
     flash_items,
     form_error,
@@ -806,3 +807,51 @@ async def test_a_member_reopening_the_invitation_they_accepted_is_told_so_and_se
     assert INVALID_LINK not in page.text
     async with make_client(app) as stranger:
         assert INVALID_LINK in (await stranger.get("/invitations/an-accepted-invitation")).text
+
+
+async def test_a_member_removed_from_their_only_organisation_creates_a_new_one(
+    app: Litestar, client: Client
+) -> None:
+    owner, org = await make_creditor(email="owner-new@example.com")
+    alone, _ = await make_creditor(email="alone@example.com", role=Role.MEMBER, organisation=org)
+    await log_in(client, alone.email)
+    membership = await membership_of(alone.id, org.id)
+    assert membership is not None
+    async with make_client(app) as owner_client:
+        await log_in(owner_client, owner.email)
+        await post_form(owner_client, f"/app/members/{membership.id}/remove", {})
+
+    dashboard = await client.get("/app")
+    assert "Créer votre entreprise" in dashboard.text
+    held = await post_form(
+        client, "/app/organisations", {"organisation_name": "Copie", "siren": org.siren}
+    )
+    assert held.status_code == 422
+    assert field_error(held.text, "siren").startswith("Une entreprise utilise déjà ce SIREN")
+    assert 'href="/claims/new"' in held.text
+    assert await Organisation.count() == 1
+
+    created = await post_form(
+        client, "/app/organisations", {"organisation_name": "Alone SAS", "siren": "443061841"}
+    )
+
+    assert created.url.path == "/app"
+    assert flash_items(created.text) == [
+        ("success", "Alone SAS est créée : vous en êtes propriétaire.")
+    ]
+    new = await Organisation.objects().get(Organisation.siren == "443061841")
+    assert new is not None and new.name == "Alone SAS"
+    owned = await membership_of(alone.id, new.id)
+    assert owned is not None and owned.role == Role.OWNER
+    assert "Alone SAS" in (await client.get("/app/members")).text
+    assert await audit_trail("organisation_created") == [
+        {
+            "user": alone.id,
+            "organisation": new.id,
+            "actor_email": alone.email,
+            "target": "443061841",
+            "ip": BROWSER_IP,
+            "user_agent": BROWSER_AGENT,
+            "is_success": True,
+        }
+    ]

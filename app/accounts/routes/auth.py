@@ -14,6 +14,7 @@ from app.accounts.forms import (
     parse_email_only,
     parse_locale,
     parse_login,
+    parse_new_organisation,
     parse_new_password,
     parse_signup,
 )
@@ -24,7 +25,7 @@ from app.accounts.service.audit import record_event
 from app.accounts.web import account_checks, account_page_context, finish_login
 from app.errors import N_, DomainError
 from app.forms import Form
-from app.i18n import LOCALE_COOKIE
+from app.i18n import LOCALE_COOKIE, gettext
 from app.messaging.email import queue_email
 from app.settings import LOCALES
 from app.web import (
@@ -358,6 +359,13 @@ async def set_locale(request: Req) -> Response[Any]:
 
 @get(paths.DASHBOARD, name="accounts.dashboard", guards=[requires_login])
 async def show_dashboard(request: Req) -> Template:
+    return await _dashboard(request, Form({}))
+
+
+async def _dashboard(
+    request: Req, form: Form, *, status_code: int = 200, siren_held: bool = False
+) -> Template:
+    """The dashboard; `form` is the new-company form shown to a user without an organisation."""
     identity = identity_of(request)
     memberships = await queries.memberships_of(identity.user_id)
     organisation = (
@@ -369,11 +377,46 @@ async def show_dashboard(request: Req) -> Template:
     return render(
         request,
         "accounts/dashboard.html",
+        form=form,
         memberships=memberships,
         organisation=organisation,
         siren_request=siren_request,
         claims=await queries.claims_of(identity.user_id),
+        siren_held=siren_held,
+        status_code=status_code,
     )
+
+
+@post("/app/organisations", name="accounts.create_organisation", guards=[requires_login])
+async def create_organisation(request: Req) -> Response[Any]:
+    """A company for a user who has none (removed from their only one, or whose SIREN was
+    taken), or another one; they own it and work in it from now on."""
+    await count_attempt(request, "signup", settings_of(request).login_rate_limit * 2)
+    identity = identity_of(request)
+    form = parse_new_organisation(await form_data(request))
+    siren_held = False
+    if form.is_valid:
+        try:
+            organisation = await signup_service.create_organisation(
+                user_id=identity.user_id,
+                email=identity.email,
+                name=form.get("organisation_name"),
+                siren=form.get("siren"),
+                clock=clock_of(request),
+                ip=client_ip(request),
+                user_agent=user_agent(request),
+            )
+        except DomainError as error:
+            form.errors[error.field or "form"] = error.message
+            siren_held = error.message == signup_service.SIREN_HELD
+        else:
+            request.set_session({**request.session, "org": organisation.id})
+            created = N_("%(name)s est créée : vous en êtes propriétaire.")
+            flash(
+                request, gettext(request.state.locale, created, name=organisation.name), "success"
+            )
+            return redirect_to(request, "accounts.dashboard")
+    return await _dashboard(request, form, status_code=422, siren_held=siren_held)
 
 
 # The addresses forms post to, reloaded or bookmarked (see form_address).
@@ -381,6 +424,9 @@ FORM_ADDRESSES = [
     form_address("/logout", page="accounts.dashboard", name="accounts.logout_page"),
     form_address("/account/password", page="accounts.settings", name="accounts.password_page"),
     form_address("/locale", page="public.home", name="accounts.locale_page"),
+    form_address(
+        "/app/organisations", page="accounts.dashboard", name="accounts.create_organisation_page"
+    ),
 ]
 
 router = Router(
@@ -403,6 +449,7 @@ router = Router(
         change_password,
         set_locale,
         show_dashboard,
+        create_organisation,
     ],
     include_in_schema=False,
 )

@@ -273,6 +273,39 @@ async def open_organisation(*, user_id: int, name: str, siren: str, now: datetim
     return organisation
 
 
+SIREN_HELD = N_(
+    "Une entreprise utilise déjà ce SIREN sur Ponctuel : demandez à l'un de ses membres de vous "
+    "inviter, ou contestez l'inscription si ce SIREN est celui de votre entreprise."
+)
+
+
+async def create_organisation(
+    *, user_id: int, email: str, name: str, siren: str, clock: Clock, ip: str, user_agent: str
+) -> Organisation:
+    """A new organisation owned by a logged-in user (who has none left, or wants another)."""
+    siren = valid_siren(siren)
+    if await Organisation.exists().where(Organisation.siren == siren):
+        raise DomainError(SIREN_HELD, field="siren")
+    async with (
+        unique_violation_as(lambda: DomainError(SIREN_HELD, field="siren")),
+        Organisation._meta.db.transaction(),
+    ):
+        organisation = await open_organisation(
+            user_id=user_id, name=name, siren=siren, now=clock.now()
+        )
+    await record_event(
+        action="organisation_created",
+        clock=clock,
+        user_id=user_id,
+        organisation_id=organisation.id,
+        actor_email=email,
+        target=siren,
+        ip=ip,
+        user_agent=user_agent,
+    )
+    return organisation
+
+
 async def create_owner_account(
     *,
     email: str,
