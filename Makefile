@@ -7,7 +7,7 @@ export PICCOLO_CONF := app.piccolo_conf
 
 .PHONY: help install run test lint format unit integration integration-sqlite integration-postgres \
         browser browser-deps migrate migration bench vendor-htmx vendor-axe vendor-check \
-        messages clean coverage mutation mutation-results
+        messages clean coverage mutation mutation-results screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ browser-deps: ## install Debian's Chromium when missing (never Playwright's own 
 	    echo "Chromium is missing: install Debian's 'chromium' package (see README)"; \
 	  fi; \
 	fi
+
+screenshots: install browser-deps ## every page at 1280 and 390 px, French and English, into var/screenshots/
+	$(PYTEST) tests/browser/screenshots.py -q -p no:xdist -s
 
 bench: install ## benchmarks: figures and ratios against a bare baseline in the same run
 	$(UV) run python -m bench

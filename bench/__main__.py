@@ -19,6 +19,7 @@ from tempfile import TemporaryDirectory
 from types import FrameType
 
 from app.dev.stack import embedded_redis
+from bench import weight
 from bench.load import MAX_CONNECTIONS, MAX_DURATION_S, MAX_WARMUP_S, LoadResult, run_load
 from bench.servers import (
     RunningServer,
@@ -81,9 +82,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def measure_all(chosen: list[Target], args: argparse.Namespace) -> dict[str, LoadResult]:
-    """Start every chosen server, load each in turn, and stop them all whatever happens."""
+def measure_all(
+    chosen: list[Target], args: argparse.Namespace
+) -> tuple[dict[str, LoadResult], weight.PageWeight | None]:
+    """Start every chosen server, load each in turn, and stop them all whatever happens.
+
+    The home page's weight (its CSS and JavaScript) is measured on its server too.
+    """
     results: dict[str, LoadResult] = {}
+    page_weight = None
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(TemporaryDirectory(prefix="ponctuel-bench-")))
         servers: dict[str, RunningServer] = {}
@@ -118,7 +125,9 @@ def measure_all(chosen: list[Target], args: argparse.Namespace) -> dict[str, Loa
                 warmup=args.warmup,
                 server_cpu_seconds=servers[target.name].cpu_seconds,
             )
-    return results
+        if "home" in servers:
+            page_weight = weight.measure(f"http://127.0.0.1:{servers['home'].port}")
+    return results, page_weight
 
 
 def ratios(results: dict[str, LoadResult]) -> dict[str, float] | None:
@@ -217,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [t for t in targets(args.home_app, args.home_factory) if args.only in (None, t.name)]
     signal.signal(signal.SIGTERM, interrupt_on_sigterm)
     try:
-        results = measure_all(chosen, args)
+        results, page_weight = measure_all(chosen, args)
     except ServerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -228,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     if json_path := os.environ.get("BENCH_JSON"):
         write_json(json_path, chosen, args, results)
     problems = failures(chosen, results)
+    if page_weight is not None:
+        problems += weight.report(page_weight)
     for problem in problems:
         print(f"error: {problem}; these figures are not a measurement", file=sys.stderr)
     return 1 if problems else 0
