@@ -254,6 +254,42 @@ async def audit_page(organisation_id: int, *, page: int) -> AuditPage:
     )
 
 
+PERSONAL_EVENTS_SHOWN = 20
+
+
+async def personal_events(user_id: int, email: str) -> list[AuditRow]:
+    """The latest security events of one person, whatever their organisation (or none):
+    password changes and resets, confirmations, second factor, and failed logins to their
+    address, newest first."""
+    rows = (
+        await AuditEvent.select(
+            AuditEvent.created_at,
+            AuditEvent.actor_email,
+            AuditEvent.action,
+            AuditEvent.target,
+            AuditEvent.ip,
+            AuditEvent.is_success,
+        )
+        .where(
+            (AuditEvent.user == user_id)
+            | ((AuditEvent.action == "login_failed") & (AuditEvent.actor_email == email))
+        )
+        .order_by(AuditEvent.created_at, AuditEvent.id, ascending=False)
+        .limit(PERSONAL_EVENTS_SHOWN)
+    )
+    return [
+        AuditRow(
+            created_at=row["created_at"],
+            actor_email=row["actor_email"],
+            action=row["action"],
+            target=row["target"],
+            ip=row["ip"],
+            is_success=bool(row["is_success"]),
+        )
+        for row in rows
+    ]
+
+
 @dataclass(frozen=True)
 class LinkedProvider:
     identity_id: int

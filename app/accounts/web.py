@@ -195,7 +195,8 @@ async def account_page_context(request: Request[Any, Any, Any]) -> dict[str, Any
             identity.user_id,
             has_password=identity.has_password,
             providers={provider.name: provider.label for provider in providers},
-        )
+        ),
+        "security_events": await queries.personal_events(identity.user_id, identity.email),
     }
 
 

@@ -222,12 +222,15 @@ async def test_the_two_factor_lifecycle_is_logged_in_the_users_organisation(
     assert await audit_trail("recovery_code_used") == [event(user, None, mine)]
     assert await audit_trail("login") == [
         event(user, organisation, mine, "password"),
-        event(user, organisation, mine, "password"),
+        event(user, organisation, mine, "password+recovery_code"),  # the second step says how
     ]
     assert await audit_trail("recovery_codes_regenerated") == [event(user, organisation, mine)]
     assert await audit_trail("totp_disabled") == [event(user, organisation, mine)]
-    shown = [row[2] for row in table_rows((await client.get("/app/audit")).text)]
+    rows = table_rows((await client.get("/app/audit")).text)
+    shown = [row[2] for row in rows]
     assert {"Codes de secours renouvelés", "Double authentification désactivée"} <= set(shown)
+    targets = [row[3] for row in rows if row[2] == "Connexion"]
+    assert targets == ["mot de passe + code de secours", "mot de passe"], "in words, newest first"
     assert [label for label in shown if "_" in label] == [], "every action has a label"
 
 
@@ -283,6 +286,12 @@ async def test_invitations_and_membership_changes_are_logged_in_the_organisation
         event(*by_owner, "bob@audit.example (member → admin)")
     ]
     assert await audit_trail("member_removed") == [event(*by_owner, "bob@audit.example (admin)")]
+    shown = {(row[2], row[3]) for row in table_rows((await client.get("/app/audit")).text)}
+    assert {
+        ("Rôle modifié", "bob@audit.example (membre → administrateur)"),
+        ("Membre retiré", "bob@audit.example (administrateur)"),
+        ("Création du compte", "invitation"),
+    } <= shown, "roles and methods in words"
 
 
 # --- sign-in providers ------------------------------------------------------------------------
@@ -404,3 +413,28 @@ async def test_granting_and_revoking_platform_administration_is_logged_as_the_co
     assert await audit_trail("platform_admin_revoked") == [
         event(user, None, cli, "future@audit.example", **from_the_server)
     ]
+
+
+async def test_the_account_page_lists_the_persons_own_security_events_in_words(
+    app: Litestar, client: Client
+) -> None:
+    user, _ = await make_creditor(email="self@audit.example")
+    await make_creditor(email="other@audit.example")
+    await post_form(client, "/login", {"email": "other@audit.example", "password": "wrong one"})
+    await post_form(client, "/login", {"email": user.email, "password": "not my password"})
+    await log_in(client, user.email)
+    new = "un tout nouveau mot de passe"
+    await post_form(
+        client,
+        "/account/password",
+        {"current_password": PASSWORD, "password": new, "password_confirm": new},
+    )
+
+    page = await client.get("/account")
+
+    rows = table_rows(page.text.split('id="activity-title"', 1)[1])
+    assert [(row[1], row[2], row[4]) for row in rows] == [
+        ("Mot de passe modifié", "—", "Réussi"),
+        ("Connexion", "mot de passe", "Réussi"),
+        ("Échec de connexion", "mot de passe", "Échec"),
+    ], "the person's own events only, newest first"

@@ -193,7 +193,8 @@ async def verify_login_code(request: Req) -> Response[Any]:
     except DomainError as error:
         form = Form({}, {"code": error.message})
         return render(request, "accounts/login_totp.html", form=form, status_code=422)
-    await open_session(request, used.user, method=pending.method)
+    second = "totp" if used.recovery_codes_left is None else "recovery_code"
+    await open_session(request, used.user, method=f"{pending.method}+{second}")
     if used.recovery_codes_left is not None:
         flash(request, _recovery_codes_message(request, used.recovery_codes_left), "warning")
     return Redirect(path=pending.next_url, status_code=303)
