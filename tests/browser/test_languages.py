@@ -17,6 +17,7 @@ from babel.messages.pofile import read_po
 from playwright.async_api import Page, expect
 
 from app.i18n import TRANSLATIONS_DIR
+from tests.browser.test_accessibility import APP_PAGES, PUBLIC_PAGES
 
 if TYPE_CHECKING:
     from tests.browser.conftest import Accounts, NewPage
@@ -86,6 +87,7 @@ def test_the_catalogue_check_sees_text_of_the_other_language() -> None:
     assert foreign_texts("Bonjour. Adresse e-mail ou mot de passe incorrect.", "en") == [
         "Adresse e-mail",
         "Adresse e-mail ou mot de passe incorrect.",
+        "mot de passe",
     ]
     assert foreign_texts("Incorrect email address or password.", "fr") != []
     assert foreign_texts("Incorrect email address or password.", "en") == []
@@ -113,3 +115,20 @@ async def test_every_form_error_state_of_a_creditor_speaks_the_page_language(
         for problem in await submit_each_form_empty(page, path, locale)
     ]
     assert problems == []
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+async def test_every_page_speaks_the_page_language(
+    locale: str, new_page: NewPage, accounts: Accounts
+) -> None:
+    visitor = await new_page(locale)
+    creditor = await new_page(locale, storage_state=accounts.storage[locale])
+    problems = {}
+    for pages, page in ((PUBLIC_PAGES, visitor), (APP_PAGES, creditor)):
+        for case in pages.values():
+            await page.goto(case.path)
+            await expect(page.locator("html")).to_have_attribute("lang", locale)
+            found = foreign_texts(await page.locator("body").inner_text(), locale)
+            if found:
+                problems[case.path] = found
+    assert problems == {}
