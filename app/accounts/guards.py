@@ -157,8 +157,7 @@ def start_session(request: Request[Any, Any, Any], user: User, organisation_id: 
             "uid": user.id,
             "epoch": user.session_epoch,
             "org": organisation_id,
-            "auth_at": now,
-            "seen_at": now,
+            "auth_at": now,  # also the last time seen, until the idle check stores seen_at
         }
     )
     rotate_session_id(request)

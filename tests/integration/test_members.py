@@ -855,3 +855,21 @@ async def test_a_member_removed_from_their_only_organisation_creates_a_new_one(
             "is_success": True,
         }
     ]
+
+
+async def test_a_form_posted_right_after_login_lands_in_the_organisation_logged_into(
+    client: Client,
+) -> None:
+    await make_creditor(email="quick@example.com")
+    logged_in = await post_form(
+        client,
+        "/login",
+        {"email": "quick@example.com", "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert logged_in.status_code == 303
+
+    sent = await invite(client, "first-thing@example.com", follow_redirects=False)
+
+    assert sent.status_code == 303, "no page view needed first"
+    assert await Invitation.count() == 1
