@@ -495,7 +495,7 @@ async def test_audit_log_shows_the_organisation_events_to_owners_only(
         ], "the oldest event, last, with every column"
         failed = [row for row in rows if row[1] == "admin-l@example.com"]
         assert [row[2:] for row in failed] == [
-            ["Échec de connexion", "password", BROWSER_IP, "Échec"]
+            ["Échec de connexion", "mot de passe", BROWSER_IP, "Échec"]
         ]
         assert "Page 1 sur" not in page.text, "one page: no pagination"
 

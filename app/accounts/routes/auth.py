@@ -391,7 +391,7 @@ async def _dashboard(
 async def create_organisation(request: Req) -> Response[Any]:
     """A company for a user who has none (removed from their only one, or whose SIREN was
     taken), or another one; they own it and work in it from now on."""
-    await count_attempt(request, "signup", settings_of(request).login_rate_limit * 2)
+    await count_attempt(request, "new_organisation", settings_of(request).login_rate_limit * 2)
     identity = identity_of(request)
     form = parse_new_organisation(await form_data(request))
     siren_held = False
