@@ -55,6 +55,11 @@ async def _free_siren(n: int) -> str:
     raise AssertionError("every test SIREN is taken: add valid ones to SIRENS")
 
 
+async def free_siren() -> str:
+    """A valid SIREN no organisation holds yet."""
+    return await _free_siren(next(_sequence))
+
+
 async def make_organisation(*, name: str | None = None, siren: str | None = None) -> Organisation:
     """An organisation nobody belongs to yet."""
     n = next(_sequence)

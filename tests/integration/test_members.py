@@ -21,6 +21,7 @@ from tests.factories import (
     field_error,
     flash_items,
     form_error,
+    free_siren,
     link_in,
     log_in,
     make_creditor,
@@ -831,15 +832,16 @@ async def test_a_member_removed_from_their_only_organisation_creates_a_new_one(
     assert 'href="/claims/new"' in held.text
     assert await Organisation.count() == 1
 
+    siren = await free_siren()
     created = await post_form(
-        client, "/app/organisations", {"organisation_name": "Alone SAS", "siren": "443061841"}
+        client, "/app/organisations", {"organisation_name": "Alone SAS", "siren": siren}
     )
 
     assert created.url.path == "/app"
     assert flash_items(created.text) == [
         ("success", "Alone SAS est créée : vous en êtes propriétaire.")
     ]
-    new = await Organisation.objects().get(Organisation.siren == "443061841")
+    new = await Organisation.objects().get(Organisation.siren == siren)
     assert new is not None and new.name == "Alone SAS"
     owned = await membership_of(alone.id, new.id)
     assert owned is not None and owned.role == Role.OWNER
@@ -849,7 +851,7 @@ async def test_a_member_removed_from_their_only_organisation_creates_a_new_one(
             "user": alone.id,
             "organisation": new.id,
             "actor_email": alone.email,
-            "target": "443061841",
+            "target": siren,
             "ip": BROWSER_IP,
             "user_agent": BROWSER_AGENT,
             "is_success": True,
