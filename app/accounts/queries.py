@@ -216,12 +216,8 @@ def _audit_scope(organisation_id: int) -> Combinable:
     )
 
 
-async def audit_page(organisation_id: int, *, page: int) -> AuditPage:
-    """One page of the organisation's security events, newest first."""
-    scope = _audit_scope(organisation_id)
-    total: int = await AuditEvent.count().where(scope)
-    page_count = max(1, -(-total // AUDIT_PAGE_SIZE))
-    page = min(max(page, 1), page_count)
+async def _audit_rows(scope: Combinable, *, limit: int, offset: int = 0) -> list[AuditRow]:
+    """The events in `scope`, newest first."""
     rows = (
         await AuditEvent.select(
             AuditEvent.created_at,
@@ -233,21 +229,31 @@ async def audit_page(organisation_id: int, *, page: int) -> AuditPage:
         )
         .where(scope)
         .order_by(AuditEvent.created_at, AuditEvent.id, ascending=False)
-        .limit(AUDIT_PAGE_SIZE)
-        .offset((page - 1) * AUDIT_PAGE_SIZE)
+        .limit(limit)
+        .offset(offset)
     )
+    return [
+        AuditRow(
+            created_at=row["created_at"],
+            actor_email=row["actor_email"],
+            action=row["action"],
+            target=row["target"],
+            ip=row["ip"],
+            is_success=bool(row["is_success"]),
+        )
+        for row in rows
+    ]
+
+
+async def audit_page(organisation_id: int, *, page: int) -> AuditPage:
+    """One page of the organisation's security events, newest first."""
+    scope = _audit_scope(organisation_id)
+    total: int = await AuditEvent.count().where(scope)
+    page_count = max(1, -(-total // AUDIT_PAGE_SIZE))
+    page = min(max(page, 1), page_count)
+    rows = await _audit_rows(scope, limit=AUDIT_PAGE_SIZE, offset=(page - 1) * AUDIT_PAGE_SIZE)
     return AuditPage(
-        rows=[
-            AuditRow(
-                created_at=row["created_at"],
-                actor_email=row["actor_email"],
-                action=row["action"],
-                target=row["target"],
-                ip=row["ip"],
-                is_success=bool(row["is_success"]),
-            )
-            for row in rows
-        ],
+        rows=rows,
         page=page,
         page_count=page_count,
         total=total,
@@ -261,33 +267,10 @@ async def personal_events(user_id: int, email: str) -> list[AuditRow]:
     """The latest security events of one person, whatever their organisation (or none):
     password changes and resets, confirmations, second factor, and failed logins to their
     address, newest first."""
-    rows = (
-        await AuditEvent.select(
-            AuditEvent.created_at,
-            AuditEvent.actor_email,
-            AuditEvent.action,
-            AuditEvent.target,
-            AuditEvent.ip,
-            AuditEvent.is_success,
-        )
-        .where(
-            (AuditEvent.user == user_id)
-            | ((AuditEvent.action == "login_failed") & (AuditEvent.actor_email == email))
-        )
-        .order_by(AuditEvent.created_at, AuditEvent.id, ascending=False)
-        .limit(PERSONAL_EVENTS_SHOWN)
+    mine = (AuditEvent.user == user_id) | (
+        (AuditEvent.action == "login_failed") & (AuditEvent.actor_email == email)
     )
-    return [
-        AuditRow(
-            created_at=row["created_at"],
-            actor_email=row["actor_email"],
-            action=row["action"],
-            target=row["target"],
-            ip=row["ip"],
-            is_success=bool(row["is_success"]),
-        )
-        for row in rows
-    ]
+    return await _audit_rows(mine, limit=PERSONAL_EVENTS_SHOWN)
 
 
 @dataclass(frozen=True)
