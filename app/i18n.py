@@ -151,8 +151,7 @@ def _formatting_locale(context: Context) -> str:
     found = context.get("format_locale")
     if found:
         return str(found)
-    language = _context_locale(context)
-    return DEFAULT_REGIONS.get(language, language)
+    return formatting_locale(_context_locale(context), None)
 
 
 @pass_context
