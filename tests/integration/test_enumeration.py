@@ -1,4 +1,4 @@
-"""No account enumeration through timing (law-and-safety.md checklist item 37).
+"""No account enumeration through timing: a known and an unknown address take the same time.
 
 Wall-clock comparisons are flaky on a shared machine, so these tests check the cause of
 equal timing instead: a wrong password and an unknown email both run exactly one argon2

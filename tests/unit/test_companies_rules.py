@@ -1,4 +1,4 @@
-"""SIREN and VAT numbers (law-and-safety.md §2, checklist items 8 and 9)."""
+"""SIREN and VAT numbers: the check digit, the La Poste exception, formatting and the VAT key."""
 
 from __future__ import annotations
 
