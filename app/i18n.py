@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -17,6 +17,7 @@ from babel import Locale
 from babel.core import UnknownLocaleError
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_timedelta as babel_format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency as babel_format_currency
@@ -30,6 +31,7 @@ from app.settings import LOCALES, ROOT
 
 SOURCE_LOCALE = "fr"  # the language the UI strings are written in; it needs no catalogue
 LOCALE_COOKIE = "lang"
+LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600  # seconds: the chosen language is kept for a year
 TRANSLATIONS_DIR = ROOT / "app" / "translations"
 
 
@@ -167,7 +169,16 @@ def format_datetime(context: Context, value: datetime, fmt: str = "medium") -> s
 
 
 @pass_context
-def format_money(context: Context, cents: int) -> str:
+def format_duration(context: Context, seconds: int) -> str:
+    """A length of time in words, rounded to its largest unit: "2 heures", "1 year"."""
+    return str(
+        babel_format_timedelta(timedelta(seconds=seconds), locale=_formatting_locale(context))
+    )
+
+
+@pass_context
+def format_money(context: Context, cents: int | Decimal) -> str:
+    """Cents as euros; a Decimal may carry fractions of a cent (a unit price)."""
     amount = Decimal(cents) / 100
     return str(babel_format_currency(amount, "EUR", locale=_formatting_locale(context)))
 
@@ -176,5 +187,6 @@ JINJA_FILTERS: dict[str, Callable[..., str]] = {
     "date": format_date,
     "datetime": format_datetime,
     "money": format_money,
+    "duration": format_duration,
 }
 JINJA_GETTEXT = (_jinja_gettext, _jinja_ngettext)

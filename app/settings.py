@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from stdnum.fr import siren as stdnum_siren
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-secret-key-change-me-in-production-0123456789"  # noqa: S105
 ENVIRONMENTS = ("development", "test", "production")
@@ -73,10 +75,35 @@ class Settings:
     oidc_providers: tuple[tuple[str, str, str, str], ...] = field(default=())
     worker_heartbeat_max_age_seconds: int = 120
     debug: bool = False
+    # Who operates the platform, printed in the legal notices, the privacy policy and on the
+    # contact page. The defaults describe an example company; production refuses them.
+    operator_name: str = "Ponctuel SAS"
+    operator_legal_form: str = "société par actions simplifiée"
+    operator_share_capital: str = "10 000 €"
+    operator_siren: str = "123456782"
+    operator_rcs_city: str = "Paris"
+    operator_address: str = "10 rue de l'Exemple, 75011 Paris"
+    operator_email: str = "contact@ponctuel.localhost"
+    operator_phone: str = "01 23 45 67 89"
+    publication_director: str = "Camille Martin, présidente"
+    privacy_email: str = "dpo@ponctuel.localhost"  # the data protection officer, or contact
+    host_name: str = "Fly.io, Inc."
+    host_address: str = "321 N Clark St, Suite 2550, Chicago, IL 60654, États-Unis"
+    host_website: str = "https://fly.io"
+    # The price: a creditor spends tokens per processed invoice and gets some free at signup.
+    signup_free_tokens: int = 20
+    tokens_per_invoice: int = 1
+    token_pack_size: int = 100
+    token_pack_price_cents: int = 4900  # excluding VAT
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def operator_is_example(self) -> bool:
+        """True while any of the operator's details still has its example default."""
+        return any(getattr(self, name) == _DEFAULTS[name] for name in OPERATOR_DETAILS)
 
     @property
     def cookies_secure(self) -> bool:
@@ -124,10 +151,14 @@ class Settings:
             raise SettingsError(f"DEFAULT_LOCALE must be one of {', '.join(LOCALES)}")
         self.data_keys  # noqa: B018 (decoding checks every key)
         _check_positive(self)
+        if not stdnum_siren.is_valid(self.operator_siren):
+            raise SettingsError("OPERATOR_SIREN must be a valid SIREN (9 digits)")
         if len({kid for kid, _ in self.encryption_keys}) != len(self.encryption_keys):
             raise SettingsError("ENCRYPTION_KEYS: each key id must be unique")
-        if not self.is_production:
-            return
+        if self.is_production:
+            self._check_production()
+
+    def _check_production(self) -> None:
         if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
             raise SettingsError("SECRET_KEY must be set to 32+ random characters in production")
         if not self.encryption_keys:
@@ -140,6 +171,13 @@ class Settings:
             raise SettingsError("DEBUG must be off in production: it shows tracebacks")
         if self.argon2_profile != "rfc9106_low_memory":
             raise SettingsError("ARGON2_PROFILE must keep its default in production")
+        example = [
+            name.upper() for name in OPERATOR_DETAILS if getattr(self, name) == _DEFAULTS[name]
+        ]
+        if example:
+            raise SettingsError(
+                f"{', '.join(example)} must describe the operator in production (legal notices)"
+            )
 
 
 def _check_positive(settings: Settings) -> None:
@@ -208,7 +246,22 @@ _POSITIVE = (
     "account_attempt_limit",
     "account_lockout_minutes",
     "emails_per_address_per_hour",
+    "tokens_per_invoice",
+    "token_pack_size",
+    "token_pack_price_cents",
 )
+
+# The operator's own details: the legal notices must not go live with the example company.
+OPERATOR_DETAILS = (
+    "operator_name",
+    "operator_siren",
+    "operator_address",
+    "operator_email",
+    "operator_phone",
+    "publication_director",
+    "privacy_email",
+)
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings)}
 
 _PARSERS: dict[str, Callable[[str], object]] = {
     "oidc_providers": parse_oidc_providers,

@@ -17,6 +17,16 @@ from app.companies.rules import vat_for
 from app.security import Passwords
 
 PASSWORD = "correct horse battery staple"
+# An operator's own details, as production requires them in place of the example company.
+OPERATOR = {
+    "operator_name": "Relances Rapides SAS",
+    "operator_siren": "900000001",
+    "operator_address": "2 place du Marché, 69001 Lyon",
+    "operator_email": "bonjour@relances.example",
+    "operator_phone": "04 00 00 00 00",
+    "publication_director": "Alex Dupont, président",
+    "privacy_email": "dpo@relances.example",
+}
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 _sequence = itertools.count(1)
 _passwords = Passwords("cheapest")

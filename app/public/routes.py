@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from litestar import Request, Response, Router, get
 from litestar.response import Template
 
+from app.billing.rules import invoice_price_cents
+from app.clock import PARIS
+from app.companies.rules import vat_for
 from app.public.health import check_health, check_liveness
+from app.public.legal import TERMS_EFFECTIVE_ON, site_cookies
 from app.web import render, settings_of
 
 Req = Request[Any, Any, Any]
@@ -15,7 +20,55 @@ Req = Request[Any, Any, Any]
 
 @get("/", name="public.home")
 async def show_home(request: Req) -> Template:
-    return render(request, "public/home.html")
+    settings = settings_of(request)
+    price = invoice_price_cents(
+        pack_price_cents=settings.token_pack_price_cents,
+        pack_size=settings.token_pack_size,
+        tokens_per_invoice=settings.tokens_per_invoice,
+    )
+    # The example reminder is the first step of the default scenario: a week before the due date.
+    due_on = request.app.state.clock.now().astimezone(PARIS).date() + timedelta(days=7)
+    return render(
+        request,
+        "public/home.html",
+        site=settings,
+        invoice_price_cents=price,
+        example_due_on=due_on,
+    )
+
+
+@get("/mentions-legales", name="public.legal_notice")
+async def show_legal_notice(request: Req) -> Template:
+    settings = settings_of(request)
+    return render(
+        request,
+        "public/legal/notice.html",
+        site=settings,
+        vat_number=vat_for(settings.operator_siren),
+    )
+
+
+@get("/conditions-generales", name="public.terms")
+async def show_terms(request: Req) -> Template:
+    return render(
+        request,
+        "public/legal/terms.html",
+        site=settings_of(request),
+        terms_effective_on=TERMS_EFFECTIVE_ON,
+    )
+
+
+@get("/confidentialite", name="public.privacy")
+async def show_privacy(request: Req) -> Template:
+    settings = settings_of(request)
+    return render(
+        request, "public/legal/privacy.html", site=settings, cookies=site_cookies(settings)
+    )
+
+
+@get("/contact", name="public.contact")
+async def show_contact(request: Req) -> Template:
+    return render(request, "public/legal/contact.html", site=settings_of(request))
 
 
 @get("/healthz", name="public.health")
@@ -37,5 +90,15 @@ async def show_liveness(request: Req) -> Response[dict[str, Any]]:
 
 
 router = Router(
-    path="/", route_handlers=[show_home, show_health, show_liveness], include_in_schema=False
+    path="/",
+    route_handlers=[
+        show_home,
+        show_legal_notice,
+        show_terms,
+        show_privacy,
+        show_contact,
+        show_health,
+        show_liveness,
+    ],
+    include_in_schema=False,
 )

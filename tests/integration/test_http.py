@@ -17,7 +17,7 @@ from app.main import create_app
 from app.piccolo_app import ALL_TABLES
 from app.settings import Settings
 from tests.conftest import make_client
-from tests.factories import PASSWORD, log_in, make_creditor, post_form
+from tests.factories import OPERATOR, PASSWORD, log_in, make_creditor, post_form
 from tests.routes import routes_of
 
 Client = httpx.AsyncClient
@@ -185,6 +185,7 @@ async def test_no_api_schema_is_published(settings: Settings, environment: str) 
         "encryption_keys": (("k2026", "A" * 43),),
         "argon2_profile": "rfc9106_low_memory",
         "database_url": "postgresql://ponctuel@127.0.0.1:1/unreachable",
+        **OPERATOR,
     }
     chosen = dataclasses.replace(
         settings, **(production if environment == "production" else {"environment": environment})

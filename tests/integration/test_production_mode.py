@@ -13,12 +13,13 @@ from app.db import bind_engine, engine_for
 from app.main import create_app
 from app.piccolo_app import ALL_TABLES
 from app.settings import Settings
-from tests.factories import PASSWORD, make_creditor
+from tests.factories import OPERATOR, PASSWORD, make_creditor
 
 PRODUCTION_SECRETS = {
     "secret_key": "s" * 48,
     "encryption_keys": (("k2026", "A" * 43),),
     "argon2_profile": "rfc9106_low_memory",
+    **OPERATOR,
 }
 
 
@@ -39,6 +40,7 @@ async def test_production_hides_the_dev_outbox_and_uses_secure_cookies(settings:
         ) as client,
     ):
         assert (await client.get("/dev/outbox")).status_code == 404
+        assert (await client.get("/dev/styleguide")).status_code == 404
 
         page = await client.get("/login")
         assert "max-age=31536000" in page.headers["strict-transport-security"]
@@ -59,6 +61,12 @@ async def test_production_hides_the_dev_outbox_and_uses_secure_cookies(settings:
         assert "Secure" in session_cookie and "HttpOnly" in session_cookie
         assert "SameSite=lax" in session_cookie.replace("samesite", "SameSite")
         assert "Path=/" in session_cookie.replace("path", "Path")
+
+        notice = await client.get("/mentions-legales")
+        assert "Relances Rapides SAS" in notice.text and "Alex Dupont" in notice.text
+        assert 'data-testid="example-operator"' not in notice.text
+        privacy = await client.get("/confidentialite")
+        assert "<code>__Host-session</code>" in privacy.text
 
 
 async def test_database_outage_gives_the_error_page_and_an_unhealthy_report(

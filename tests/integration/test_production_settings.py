@@ -17,6 +17,7 @@ from app.db import bind_engine, engine_for
 from app.main import create_app
 from app.piccolo_app import ALL_TABLES
 from app.settings import Settings, SettingsError
+from tests.factories import OPERATOR
 from workers.main import startup
 
 KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
@@ -26,6 +27,7 @@ PRODUCTION = Settings(
     secret_key="s" * 48,
     encryption_keys=(("k2026", KEY),),
     database_url="postgresql://ponctuel@127.0.0.1:1/ponctuel",  # nothing listens there
+    **OPERATOR,  # type: ignore[arg-type]
 )
 UNSAFE = {
     "DEBUG": {"debug": True},
@@ -34,6 +36,7 @@ UNSAFE = {
     "BASE_URL": {"base_url": "http://ponctuel.example.com"},
     "DATABASE_URL": {"database_url": ""},
     "ARGON2_PROFILE": {"argon2_profile": "cheapest"},
+    "OPERATOR_NAME": {"operator_name": Settings.operator_name},
 }
 
 

@@ -8,7 +8,8 @@ import typing
 
 import pytest
 
-from app.settings import Settings, SettingsError, _parser_for
+from app.settings import OPERATOR_DETAILS, Settings, SettingsError, _parser_for
+from tests.factories import OPERATOR
 
 KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
 PRODUCTION = {
@@ -17,6 +18,7 @@ PRODUCTION = {
     "ENCRYPTION_KEYS": f"k2026:{KEY}",
     "BASE_URL": "https://p.fr",
     "DATABASE_URL": "postgres://h/db",
+    **{name.upper(): value for name, value in OPERATOR.items()},
 }
 
 
@@ -78,6 +80,7 @@ def test_a_production_configuration_with_every_secret_is_accepted() -> None:
         ("ENCRYPTION_KEYS", ""),
         ("SECRET_KEY", "short"),
         ("ARGON2_PROFILE", "cheapest"),
+        *((name.upper(), "") for name in OPERATOR_DETAILS),
     ],
 )
 def test_production_refuses_each_unsafe_setting(name: str, value: str) -> None:
@@ -132,3 +135,15 @@ def test_malformed_values_stop_the_process_with_the_variable_named(env: dict[str
 def test_a_limit_or_window_of_zero_stops_the_process(name: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: "0"})
+
+
+def test_the_legal_notices_name_the_example_operator_only_outside_production() -> None:
+    assert Settings.from_env({}).operator_is_example
+    production = Settings.from_env(PRODUCTION)
+    assert not production.operator_is_example
+    assert production.operator_name == "Relances Rapides SAS"
+
+
+def test_an_impossible_operator_siren_is_refused() -> None:
+    with pytest.raises(SettingsError, match="OPERATOR_SIREN"):
+        Settings.from_env({"OPERATOR_SIREN": "123456789"})

@@ -19,13 +19,14 @@ from app.accounts.forms import (
     parse_signup,
 )
 from app.accounts.guards import clock_of, identity_of, requires_login, start_session
+from app.accounts.onboarding import Step, is_finished, onboarding
 from app.accounts.service import auth as service
 from app.accounts.service import signup as signup_service
 from app.accounts.service.audit import record_event
 from app.accounts.web import account_checks, account_page_context, finish_login
 from app.errors import N_, DomainError
 from app.forms import Form
-from app.i18n import LOCALE_COOKIE, gettext
+from app.i18n import LOCALE_COOKIE, LOCALE_COOKIE_MAX_AGE, gettext
 from app.messaging.email import queue_email
 from app.settings import LOCALES
 from app.web import (
@@ -39,6 +40,7 @@ from app.web import (
     redirect_to,
     refund_attempt,
     render,
+    route_names,
     safe_next,
     settings_of,
     user_agent,
@@ -346,7 +348,7 @@ async def set_locale(request: Req) -> Response[Any]:
         response.set_cookie(
             LOCALE_COOKIE,
             locale,
-            max_age=365 * 24 * 3600,
+            max_age=LOCALE_COOKIE_MAX_AGE,
             httponly=True,
             samesite="lax",
             secure=settings_of(request).cookies_secure,
@@ -380,11 +382,26 @@ async def _dashboard(
         form=form,
         memberships=memberships,
         organisation=organisation,
+        first_steps=_first_steps(request, organisation),
         siren_request=siren_request,
         claims=await queries.claims_of(identity.user_id),
         siren_held=siren_held,
         status_code=status_code,
     )
+
+
+def _first_steps(request: Req, organisation: queries.OrganisationFacts | None) -> list[Step]:
+    """The organisation's onboarding steps; none once they are all done, or without one."""
+    if organisation is None:
+        return []
+    done = {
+        "invite_colleagues": organisation.member_count > 1 or organisation.invitations_sent > 0,
+        "secure_account": identity_of(request).has_totp,
+    }
+    steps = onboarding(
+        done={key for key, is_done in done.items() if is_done}, routes=route_names(request.app)
+    )
+    return [] if is_finished(steps) else steps
 
 
 @post("/app/organisations", name="accounts.create_organisation", guards=[requires_login])
