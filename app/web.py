@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from litestar import Request, get
+from litestar import Litestar, Request, get
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.enums import RequestEncodingType, ScopeType
 from litestar.exceptions import ClientException, TooManyRequestsException
@@ -15,6 +15,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
+from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.accounts.rules import PASSWORD_MIN_LENGTH
@@ -22,6 +23,7 @@ from app.companies.rules import format_siren
 from app.i18n import JINJA_FILTERS, JINJA_GETTEXT, LOCALE_COOKIE, formatting_locale, negotiate
 from app.once import SingleUse
 from app.ratelimit import Hit, RateLimiter
+from app.scores.rules import band_for
 from app.security import DataKeys, Passwords, UnreadableSecret
 from app.settings import ROOT, Settings
 
@@ -43,6 +45,7 @@ def make_environment(*, auto_reload: bool = False) -> Environment:
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(JINJA_FILTERS)
     env.filters["siren"] = format_siren
+    env.globals["score_band"] = band_for
     env.globals["htmx_file"] = vendored_htmx()
     env.globals["password_min_length"] = PASSWORD_MIN_LENGTH
     return env
@@ -170,6 +173,17 @@ def render(
     if partial and isinstance(request, HTMXRequest) and request.htmx:
         return HTMXTemplate(template_name=partial, context=context, status_code=status_code)
     return Template(template_name=page, context=context, status_code=status_code)
+
+
+def route_names(app: Litestar) -> frozenset[str]:
+    """The names of the app's route handlers: what `url_for` can link to."""
+    return frozenset(
+        handler.name
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+        for handler in route.route_handlers
+        if handler.name
+    )
 
 
 def redirect_to(request: Request[Any, Any, Any], name: str, **params: Any) -> Redirect:

@@ -56,6 +56,7 @@ class OrganisationFacts:
     siren: str
     vat_number: str
     member_count: int
+    invitations_sent: int = 0
     suspended_at: datetime | None = None
     suspension_reason: str = ""
     withdrawn_siren: str = ""
@@ -189,11 +190,13 @@ async def organisation_facts(organisation_id: int) -> OrganisationFacts:
     if row is None:
         raise NotFound(N_("Cette entreprise est introuvable."))
     count: int = await Membership.count().where(Membership.organisation == organisation_id)
+    invitations: int = await Invitation.count().where(Invitation.organisation == organisation_id)
     return OrganisationFacts(
         row["name"],
         row["siren"],
         row["vat_number"],
         count,
+        invitations_sent=invitations,
         suspended_at=row["suspended_at"],
         suspension_reason=row["suspension_reason"],
         withdrawn_siren=row["withdrawn_siren"],

@@ -39,6 +39,11 @@ PUBLIC_PAGES = {
     "forgot-password": Case("/password/forgot"),
     "reset-password-invalid-token": Case("/password/reset/ce-lien-n-existe-pas", 400),
     "not-found": Case("/cette-page-n-existe-pas", 404),
+    "legal-notice": Case("/mentions-legales"),
+    "terms": Case("/conditions-generales"),
+    "privacy": Case("/confidentialite"),
+    "contact": Case("/contact"),
+    "styleguide": Case("/dev/styleguide"),
 }
 
 APP_PAGES = {

@@ -1,0 +1,1 @@
+"""Tokens: the signup grant, packs and the debit per processed invoice."""

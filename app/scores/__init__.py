@@ -1,0 +1,1 @@
+"""The payer score: outcomes, points, weights, bands."""
