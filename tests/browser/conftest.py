@@ -29,11 +29,13 @@ from playwright.async_api import (
     async_playwright,
     expect,
 )
+from playwright.async_api import Error as PlaywrightError
 from stdnum import luhn
 
 from app.demo import DEMO_EMAIL, DEMO_PASSWORD
 from app.dev.stack import PYTHON, RunningStack, local_stack, run_step
 from app.messaging.outbox import OutboxMessage, free_port, read_outbox
+from tests.browser.checks import page_problems
 from tests.browser.pages import LoginPage, SignupPage, SiteChrome, TotpSetupPage, VerifyPage
 
 HERE = Path(__file__).parent
@@ -225,13 +227,19 @@ async def browser(chromium_executable: str) -> AsyncIterator[Browser]:
 
 @dataclass
 class PageWatcher:
-    """Collects CSP violations, console errors and uncaught script errors of every page."""
+    """Collects CSP violations, console errors and uncaught script errors of every page, and
+    checks each page of the site as it loads: its text in its own language, nothing too wide
+    for the screen (tests/browser/checks.py)."""
 
+    base_url: str = ""
     problems: list[str] = field(default_factory=list)
+    checks: list[asyncio.Future[None]] = field(default_factory=list)
 
-    def watch(self, page: Page) -> None:
+    def watch(self, page: Page, *, check_pages: bool = True) -> None:
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.problems.append(f"uncaught error: {error}"))
+        if check_pages and self.base_url:
+            page.on("load", self._on_load)
 
     def _on_console(self, message: ConsoleMessage) -> None:
         where = message.location.get("url", "")
@@ -242,16 +250,38 @@ class PageWatcher:
                 return  # a page or htmx answer with an error status: its test checks the status
             self.problems.append(f"console error on {where}: {message.text}")
 
+    def _on_load(self, page: Page) -> None:
+        self.checks.append(asyncio.ensure_future(self._check(page)))
+
+    async def _check(self, page: Page) -> None:
+        url = page.url
+        if not url.startswith(self.base_url) or any(path in url for path in UNCHECKED_PAGES):
+            return
+        try:
+            found = await page_problems(page)
+        except PlaywrightError:
+            return  # the test went on to another page, or closed this one, before the check
+        self.problems.extend(f"{url}: {problem}" for problem in found)
+
+    async def finish(self) -> None:
+        """Wait for the checks of the pages loaded so far."""
+        await asyncio.gather(*self.checks, return_exceptions=True)
+        self.checks.clear()
+
     def assert_clean(self) -> None:
         assert not self.problems, "the browser reported:\n" + "\n".join(self.problems)
+
+
+# Emails shown in the development outbox speak their recipient's language, not the page's.
+UNCHECKED_PAGES = ("/dev/outbox",)
 
 
 NewPage = Callable[..., Awaitable[Page]]
 
 
 @pytest.fixture
-def page_watcher() -> PageWatcher:
-    return PageWatcher()
+def page_watcher(base_url: str) -> PageWatcher:
+    return PageWatcher(base_url=base_url)
 
 
 @pytest.fixture
@@ -266,11 +296,14 @@ async def new_page(
 
     async def open_page(locale: str = "fr", **options: Any) -> Page:
         context = await browser.new_context(base_url=base_url, locale=LOCALES[locale], **options)
-        context.on("page", page_watcher.watch)
+        # Without JavaScript a page cannot be inspected from inside: only its console is watched.
+        check_pages = options.get("java_script_enabled", True)
+        context.on("page", lambda page: page_watcher.watch(page, check_pages=check_pages))
         contexts.append(context)
         return await context.new_page()
 
     yield open_page
+    await page_watcher.finish()
     for context in contexts:
         await context.close()
     page_watcher.assert_clean()
@@ -374,7 +407,7 @@ async def create_account(open_page: NewPage, mailbox: Mailbox, *, name: str) -> 
 async def accounts(browser: Browser, base_url: str, mailbox: Mailbox) -> AsyncIterator[Accounts]:
     """The demo user (French), a user who chose English, a user with 2FA on; all owners."""
     contexts: list[BrowserContext] = []
-    watcher = PageWatcher()
+    watcher = PageWatcher(base_url=base_url)
 
     async def open_page(locale: str = "fr") -> Page:
         context = await browser.new_context(base_url=base_url, locale=LOCALES[locale])
@@ -410,6 +443,7 @@ async def accounts(browser: Browser, base_url: str, mailbox: Mailbox) -> AsyncIt
     french_state, english_state = await asyncio.gather(
         logged_in_state(french, "fr"), logged_in_state(english, "en")
     )
+    await watcher.finish()
     for context in contexts:
         await context.close()
     watcher.assert_clean()

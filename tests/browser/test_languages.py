@@ -8,59 +8,19 @@ other language, and `<html lang>` must name the language the text is in (WCAG 3.
 
 from __future__ import annotations
 
-import re
-from functools import cache
 from typing import TYPE_CHECKING
 
 import pytest
-from babel.messages.pofile import read_po
 from playwright.async_api import Page, expect
 
-from app.i18n import TRANSLATIONS_DIR
+from tests.browser.checks import foreign_texts
 from tests.browser.test_accessibility import APP_PAGES, PUBLIC_PAGES
 
 if TYPE_CHECKING:
     from tests.browser.conftest import Accounts, NewPage
 
-PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]")
-SHORTEST_CHECKED = 12  # shorter fragments ("Rôle", "SIREN") read the same in both languages
-
 VISITOR_PAGES = ["/signup", "/login", "/password/forgot"]
 USER_PAGES = ["/account", "/account/2fa/setup", "/app/members", "/claims/new"]
-
-
-@cache
-def catalogue_texts() -> dict[str, frozenset[str]]:
-    """Per language, the texts of the catalogue that differ from their translation.
-
-    A message is cut at its placeholders; each piece long enough to be a phrase is kept.
-    """
-    with (TRANSLATIONS_DIR / "en" / "LC_MESSAGES" / "messages.po").open("rb") as po_file:
-        catalog = read_po(po_file, locale="en")
-    texts: dict[str, set[str]] = {"fr": set(), "en": set()}
-    for message in catalog:
-        if not message.id or not message.string or message.id == message.string:
-            continue
-        french = message.id if isinstance(message.id, tuple) else (message.id,)
-        english = message.string if isinstance(message.string, tuple) else (message.string,)
-        for locale, forms in (("fr", french), ("en", english)):
-            for text in forms:  # singular and plural forms alike
-                for piece in PLACEHOLDER.split(text):
-                    if len(piece.strip()) >= SHORTEST_CHECKED:
-                        texts[locale].add(piece.strip())
-    return {locale: frozenset(found) for locale, found in texts.items()}
-
-
-def foreign_texts(visible: str, locale: str) -> list[str]:
-    """The catalogue texts of the other language that appear in `visible`."""
-    other = "fr" if locale == "en" else "en"
-    mine = catalogue_texts()[locale]
-    flat = " ".join(visible.split())
-    return sorted(
-        text
-        for text in catalogue_texts()[other]
-        if " ".join(text.split()) in flat and not any(text in own for own in mine)
-    )
 
 
 async def submit_each_form_empty(page: Page, path: str, locale: str) -> list[str]:

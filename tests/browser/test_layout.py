@@ -7,47 +7,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.browser.checks import overflows
 from tests.browser.test_accessibility import APP_PAGES, PUBLIC_PAGES
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page
-
     from tests.browser.conftest import Accounts, NewPage
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-
-# What sticks out, per element: the page itself, then every panel and every table box.
-OVERFLOWS = """() => {
-  const insideAScroller = (element, panel) => {
-    for (let up = element.parentElement; up && up !== panel; up = up.parentElement) {
-      if (["auto", "scroll"].includes(getComputedStyle(up).overflowX)) return true;
-    }
-    return false;
-  };
-  const found = [];
-  const page = document.documentElement;
-  if (page.scrollWidth > page.clientWidth) {
-    found.push(`the page is ${page.scrollWidth} px wide for ${page.clientWidth} px`);
-  }
-  for (const panel of document.querySelectorAll(".panel, .card")) {
-    const box = panel.getBoundingClientRect();
-    for (const child of panel.querySelectorAll("*")) {
-      const inner = child.getBoundingClientRect();
-      if (insideAScroller(child, panel)) continue;  // it scrolls inside its own box
-      if (inner.width && (inner.right > box.right + 1 || inner.left < box.left - 1)) {
-        found.push(`${child.tagName.toLowerCase()}.${child.className} sticks out of its panel`);
-        break;
-      }
-    }
-  }
-  return found;
-}"""
-
-
-async def overflows(page: Page) -> list[str]:
-    found: list[str] = await page.evaluate(OVERFLOWS)
-    return found
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1280px"])

@@ -6,7 +6,7 @@ import re
 import secrets
 from typing import TYPE_CHECKING
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from app.demo import DEMO_EMAIL, DEMO_PASSWORD
 from tests.browser.pages import LoginPage, SiteChrome
@@ -175,3 +175,26 @@ async def test_after_an_htmx_answer_the_focus_moves_to_the_error_or_to_the_notic
     notice = invite.get_by_role("status")
     await expect(notice).to_have_text("L'invitation a été envoyée.")
     await expect(notice).to_be_focused()
+
+
+async def test_the_watcher_checks_every_page_of_the_site_as_it_loads(
+    new_page: NewPage, page_watcher: PageWatcher, base_url: str
+) -> None:
+    """An English page with French text on it, too wide for a phone, is reported on load."""
+    page = await new_page("en", viewport={"width": 390, "height": 844})
+    broken = (
+        '<!doctype html><html lang="en"><body><main><h1>Log in</h1>'
+        "<p>Adresse e-mail ou mot de passe incorrect.</p>"
+        '<div style="width: 900px">&nbsp;</div></main></body></html>'
+    )
+
+    async def serve_broken(route: Route) -> None:
+        await route.fulfill(body=broken, content_type="text/html", status=200)
+
+    await page.route(f"{base_url}/login", serve_broken)
+    await page.goto("/login")
+    await page_watcher.finish()
+    reported = [problem.split(": ", 2)[-1] for problem in page_watcher.problems]
+    assert "'Adresse e-mail ou mot de passe incorrect.'" in reported
+    assert [p for p in reported if re.fullmatch(r"the page is 9\d\d px wide for 390 px", p)]
+    page_watcher.problems.clear()  # expected here: do not fail the test at teardown
