@@ -14,6 +14,7 @@ from datetime import datetime
 from piccolo.custom_types import Combinable
 
 from app.accounts.rules import can_unlink_provider, role_rank
+from app.accounts.service.audit import AuditAction
 from app.accounts.tables import (
     AuditEvent,
     ExternalIdentity,
@@ -214,7 +215,7 @@ def _audit_scope(organisation_id: int) -> Combinable:
     )
     return (AuditEvent.organisation == organisation_id) | (
         AuditEvent.organisation.is_null()
-        & (AuditEvent.action == "login_failed")
+        & (AuditEvent.action == AuditAction.LOGIN_FAILED)
         & AuditEvent.actor_email.is_in(member_emails)
     )
 
@@ -271,7 +272,7 @@ async def personal_events(user_id: int, email: str) -> list[AuditRow]:
     password changes and resets, confirmations, second factor, and failed logins to their
     address, newest first."""
     mine = (AuditEvent.user == user_id) | (
-        (AuditEvent.action == "login_failed") & (AuditEvent.actor_email == email)
+        (AuditEvent.action == AuditAction.LOGIN_FAILED) & (AuditEvent.actor_email == email)
     )
     return await _audit_rows(mine, limit=PERSONAL_EVENTS_SHOWN)
 

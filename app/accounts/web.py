@@ -26,7 +26,7 @@ from app.accounts.oidc import OidcProvider, provider_label
 from app.accounts.service import oidc as oidc_service
 from app.accounts.service import providers as providers_service
 from app.accounts.service.attempts import AccountChecks
-from app.accounts.service.audit import record_event
+from app.accounts.service.audit import AuditAction, record_event
 from app.accounts.tables import User
 from app.errors import N_
 from app.messaging.email import queue_email
@@ -116,7 +116,7 @@ async def open_session(
         await save_provider_link(request, link, organisation_id=organisation_id)
     start_session(request, user, organisation_id)
     await record_event(
-        action="login",
+        action=AuditAction.LOGIN,
         clock=clock_of(request),
         user_id=user.id,
         organisation_id=organisation_id,

@@ -22,7 +22,7 @@ from app.accounts.guards import clock_of, identity_of, requires_login, start_ses
 from app.accounts.onboarding import Step, is_finished, onboarding
 from app.accounts.service import auth as service
 from app.accounts.service import signup as signup_service
-from app.accounts.service.audit import record_event
+from app.accounts.service.audit import AuditAction, record_event
 from app.accounts.web import account_checks, account_page_context, finish_login
 from app.errors import N_, DomainError
 from app.forms import Form
@@ -204,7 +204,7 @@ async def log_in(request: Req) -> Response[Any]:
         )
     if user is None:
         await record_event(
-            action="login_failed",
+            action=AuditAction.LOGIN_FAILED,
             clock=clock,
             actor_email=form.get("email"),
             target="password",

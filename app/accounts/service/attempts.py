@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from arq.connections import ArqRedis
 
-from app.accounts.service.audit import record_event
+from app.accounts.service.audit import AuditAction, record_event
 from app.accounts.tables import User
 from app.clock import Clock
 from app.errors import N_, AccountLocked
@@ -78,7 +78,7 @@ class AccountChecks:
     ) -> None:
         """Once per lockout: an audit event and an email to the account's address."""
         await record_event(
-            action="account_locked",
+            action=AuditAction.ACCOUNT_LOCKED,
             clock=self.clock,
             user_id=user.id,
             organisation_id=self.organisation_id,

@@ -2,13 +2,46 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from app.accounts.tables import AuditEvent
 from app.clock import Clock
 
 
+class AuditAction(StrEnum):
+    """Every kind of event the audit log records; each one has its words in the UI."""
+
+    SIGNUP = "signup"
+    EMAIL_VERIFIED = "email_verified"
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"  # noqa: S105
+    PASSWORD_RESET = "password_reset"  # noqa: S105
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105
+    TOTP_ENABLED = "totp_enabled"
+    TOTP_DISABLED = "totp_disabled"
+    RECOVERY_CODE_USED = "recovery_code_used"
+    RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated"
+    ACCOUNT_LOCKED = "account_locked"
+    OIDC_LINKED = "oidc_linked"
+    OIDC_UNLINKED = "oidc_unlinked"
+    ORGANISATION_CREATED = "organisation_created"
+    MEMBER_INVITED = "member_invited"
+    INVITATION_REVOKED = "invitation_revoked"
+    MEMBER_ADDED = "member_added"
+    MEMBER_ROLE_CHANGED = "member_role_changed"
+    MEMBER_REMOVED = "member_removed"
+    SIREN_CLAIM_FILED = "siren_claim_filed"
+    SIREN_CLAIM_ACCEPTED = "siren_claim_accepted"
+    SIREN_CLAIM_REJECTED = "siren_claim_rejected"
+    SIREN_WITHDRAWN = "siren_withdrawn"
+    PLATFORM_ADMIN_GRANTED = "platform_admin_granted"
+    PLATFORM_ADMIN_REVOKED = "platform_admin_revoked"
+
+
 async def record_event(
     *,
-    action: str,
+    action: AuditAction,
     clock: Clock,
     user_id: int | None = None,
     organisation_id: int | None = None,

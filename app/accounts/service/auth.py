@@ -8,7 +8,7 @@ from arq.connections import ArqRedis
 
 from app.accounts import paths, rules
 from app.accounts.service.attempts import AccountChecks, CheckKind
-from app.accounts.service.audit import record_event
+from app.accounts.service.audit import AuditAction, record_event
 from app.accounts.tables import AccountToken, TokenPurpose, User
 from app.clock import Clock
 from app.errors import N_, DomainError
@@ -86,7 +86,7 @@ async def verify_email(*, secret: str, clock: Clock, ip: str, user_agent: str) -
     if user is None:
         raise DomainError(LINK_EXPIRED)
     await record_event(
-        action="email_verified",
+        action=AuditAction.EMAIL_VERIFIED,
         clock=clock,
         user_id=user_id,
         actor_email=user.email,
@@ -156,7 +156,7 @@ async def send_password_reset(
         return False
     secret = await issue_token(user_id=user.id, purpose=TokenPurpose.RESET_PASSWORD, clock=clock)
     await record_event(
-        action="password_reset_requested",
+        action=AuditAction.PASSWORD_RESET_REQUESTED,
         clock=clock,
         user_id=user.id,
         actor_email=user.email,
@@ -212,7 +212,7 @@ async def reset_password(
         (User.id == user_id) & User.email_verified_at.is_null()
     )
     await record_event(
-        action="password_reset",
+        action=AuditAction.PASSWORD_RESET,
         clock=clock,
         user_id=user_id,
         actor_email=user.email,
@@ -247,7 +247,7 @@ async def change_password(
     check_password(new_password, email=user.email)
     await _set_password(user_id=user_id, password=new_password, passwords=passwords, clock=clock)
     await record_event(
-        action="password_changed",
+        action=AuditAction.PASSWORD_CHANGED,
         clock=clock,
         user_id=user_id,
         organisation_id=checks.organisation_id,

@@ -15,7 +15,7 @@ from arq.connections import ArqRedis
 
 from app.accounts import paths
 from app.accounts.rules import ClaimStatus
-from app.accounts.service.audit import record_event
+from app.accounts.service.audit import AuditAction, record_event
 from app.accounts.service.signup import open_organisation
 from app.accounts.tables import (
     Membership,
@@ -100,7 +100,7 @@ async def file_claim(
     async with unique_violation_as(lambda: Conflict(ALREADY_PENDING)):
         await claim.save()
     await record_event(
-        action="siren_claim_filed",
+        action=AuditAction.SIREN_CLAIM_FILED,
         clock=clock,
         user_id=user_id,
         actor_email=user.email,
@@ -190,7 +190,7 @@ async def accept_claim(
         )
     target = f"claim {claim.id}: SIREN {claim.siren}"
     await record_event(
-        action="siren_claim_accepted",
+        action=AuditAction.SIREN_CLAIM_ACCEPTED,
         clock=clock,
         user_id=reviewer.user_id,
         organisation_id=organisation.id,
@@ -201,7 +201,7 @@ async def accept_claim(
     )
     if holder is not None:
         await record_event(
-            action="siren_withdrawn",
+            action=AuditAction.SIREN_WITHDRAWN,
             clock=clock,
             user_id=reviewer.user_id,
             organisation_id=holder.id,
@@ -242,7 +242,7 @@ async def reject_claim(
     claim = await _pending_claim(claim_id, reviewer)
     await _decide(claim, ClaimStatus.REJECTED, reviewer=reviewer, reason=reason, clock=clock)
     await record_event(
-        action="siren_claim_rejected",
+        action=AuditAction.SIREN_CLAIM_REJECTED,
         clock=clock,
         user_id=reviewer.user_id,
         actor_email=reviewer.email,

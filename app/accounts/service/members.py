@@ -15,7 +15,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from app.accounts import rules
 from app.accounts.rules import Role
-from app.accounts.service.audit import record_event
+from app.accounts.service.audit import AuditAction, record_event
 from app.accounts.service.auth import check_password
 from app.accounts.tables import Invitation, Membership, Organisation, User
 from app.clock import Clock
@@ -76,7 +76,7 @@ class OpenInvitation:
     has_account: bool
 
 
-async def _audit(actor: Actor, action: str, target: str, clock: Clock) -> None:
+async def _audit(actor: Actor, action: AuditAction, target: str, clock: Clock) -> None:
     await record_event(
         action=action,
         clock=clock,
@@ -187,7 +187,7 @@ async def invite_member(
             created_at=now,
         )
         await invitation.save()
-    await _audit(actor, "member_invited", f"{email} ({granted})", clock)
+    await _audit(actor, AuditAction.MEMBER_INVITED, f"{email} ({granted})", clock)
     return IssuedInvitation(
         invitation_id=invitation.id,
         email=email,
@@ -231,7 +231,7 @@ async def revoke_invitation(*, actor: Actor, invitation_id: int, clock: Clock) -
     )
     if not revoked:
         raise Conflict(ALREADY_SETTLED)
-    await _audit(actor, "invitation_revoked", invitation.email, clock)
+    await _audit(actor, AuditAction.INVITATION_REVOKED, invitation.email, clock)
 
 
 async def _valid_invitation(secret: str, clock: Clock) -> Invitation:
@@ -303,7 +303,7 @@ async def _join(invitation: Invitation, user: User, clock: Clock) -> None:
 
 async def _record_join(invitation: Invitation, user: User, clock: Clock, ip: str, ua: str) -> None:
     await record_event(
-        action="member_added",
+        action=AuditAction.MEMBER_ADDED,
         clock=clock,
         user_id=user.id,
         organisation_id=invitation.organisation,
@@ -372,7 +372,7 @@ async def join_with_new_account(
         await user.save()
         await _join(invitation, user, clock)
     await record_event(
-        action="signup",
+        action=AuditAction.SIGNUP,
         clock=clock,
         user_id=user.id,
         organisation_id=invitation.organisation,
@@ -402,7 +402,9 @@ async def change_role(*, actor: Actor, membership_id: int, role: str, clock: Clo
             raise Conflict(LAST_OWNER)
         await Membership.update({Membership.role: new_role}).where(Membership.id == membership.id)
     target = await _email_of(membership.user)
-    await _audit(actor, "member_role_changed", f"{target} ({old_role} → {new_role})", clock)
+    await _audit(
+        actor, AuditAction.MEMBER_ROLE_CHANGED, f"{target} ({old_role} → {new_role})", clock
+    )
 
 
 @dataclass(frozen=True)
@@ -453,7 +455,7 @@ async def remove_member(*, actor: Actor, membership_id: int, clock: Clock) -> bo
         (User.id == membership.user) & (User.last_organisation_id == actor.organisation_id)
     )
     target = await _email_of(membership.user)
-    await _audit(actor, "member_removed", f"{target} ({membership.role})", clock)
+    await _audit(actor, AuditAction.MEMBER_REMOVED, f"{target} ({membership.role})", clock)
     return is_self
 
 

@@ -29,7 +29,7 @@ from app.accounts.oidc import (
     begin_login,
     complete_login,
 )
-from app.accounts.service.audit import record_event
+from app.accounts.service.audit import AuditAction, record_event
 from app.accounts.service.auth import SIGNUP_RACE
 from app.accounts.service.signup import create_verified_account, valid_siren
 from app.accounts.tables import ExternalIdentity, User
@@ -345,7 +345,7 @@ async def register_with_provider(
             created_at=now,
         ).save()
     await record_event(
-        action="signup",
+        action=AuditAction.SIGNUP,
         clock=clock,
         user_id=user.id,
         organisation_id=account.organisation_id,
@@ -424,7 +424,7 @@ async def record_failure(
 ) -> None:
     """A refused provider login or link; the account and organisation when one was proven."""
     await record_event(
-        action="login_failed",
+        action=AuditAction.LOGIN_FAILED,
         clock=clock,
         user_id=user_id,
         organisation_id=organisation_id,

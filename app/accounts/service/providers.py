@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from app.accounts import rules
 from app.accounts.oidc import OidcProvider
 from app.accounts.service.attempts import AccountChecks, CheckKind
-from app.accounts.service.audit import record_event
+from app.accounts.service.audit import AuditAction, record_event
 from app.accounts.service.oidc import (
     Intent,
     PendingProviderLogin,
@@ -221,7 +221,7 @@ async def link_identity(
     change = LinkChange(user.id, user.email, user.locale, provider, changed=holder is None)
     if change.changed:
         await record_event(
-            action="oidc_linked",
+            action=AuditAction.OIDC_LINKED,
             clock=clock,
             user_id=user.id,
             organisation_id=organisation_id,
@@ -260,7 +260,7 @@ async def unlink_identity(
             raise DomainError(LAST_SIGN_IN_METHOD)
         await ExternalIdentity.delete().where(ExternalIdentity.id == link.id)
     await record_event(
-        action="oidc_unlinked",
+        action=AuditAction.OIDC_UNLINKED,
         clock=clock,
         user_id=user.id,
         organisation_id=organisation_id,

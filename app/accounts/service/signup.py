@@ -17,7 +17,7 @@ from datetime import datetime
 
 from app.accounts import rules
 from app.accounts.rules import Role
-from app.accounts.service.audit import record_event
+from app.accounts.service.audit import AuditAction, record_event
 from app.accounts.service.auth import (
     LINK_EXPIRED,
     SIGNUP_RACE,
@@ -188,7 +188,7 @@ async def confirm_email(*, secret: str, clock: Clock, ip: str, user_agent: str) 
             now=now,
         )
     await record_event(
-        action="signup",
+        action=AuditAction.SIGNUP,
         clock=clock,
         user_id=account.user.id,
         organisation_id=account.organisation_id,
@@ -198,7 +198,7 @@ async def confirm_email(*, secret: str, clock: Clock, ip: str, user_agent: str) 
         user_agent=user_agent,
     )
     await record_event(
-        action="email_verified",
+        action=AuditAction.EMAIL_VERIFIED,
         clock=clock,
         user_id=account.user.id,
         organisation_id=account.organisation_id,
@@ -294,7 +294,7 @@ async def create_organisation(
             user_id=user_id, name=name, siren=siren, now=clock.now()
         )
     await record_event(
-        action="organisation_created",
+        action=AuditAction.ORGANISATION_CREATED,
         clock=clock,
         user_id=user_id,
         organisation_id=organisation.id,

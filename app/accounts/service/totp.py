@@ -16,7 +16,7 @@ import qrcode.image.svg
 
 from app.accounts import rules
 from app.accounts.service.attempts import AccountChecks, CheckKind
-from app.accounts.service.audit import record_event
+from app.accounts.service.audit import AuditAction, record_event
 from app.accounts.tables import RecoveryCode, User
 from app.clock import Clock
 from app.errors import N_, Conflict, DomainError
@@ -219,7 +219,7 @@ async def enable_totp(
         if not enabled:  # enabled meanwhile from another tab
             raise DomainError(N_("La double authentification est déjà activée."))
         codes = await _replace_recovery_codes(user_id=user.id, keys=keys, clock=clock)
-    await _record(action="totp_enabled", user=user, clock=clock, origin=origin)
+    await _record(action=AuditAction.TOTP_ENABLED, user=user, clock=clock, origin=origin)
     return codes
 
 
@@ -250,7 +250,7 @@ async def check_second_factor(
                 raise DomainError(WRONG_CODE, field="code")
     except DomainError:
         await _record(
-            action="login_failed",
+            action=AuditAction.LOGIN_FAILED,
             user=user,
             clock=clock,
             origin=origin,
@@ -258,7 +258,7 @@ async def check_second_factor(
             is_success=False,
         )
         raise
-    await _record(action="recovery_code_used", user=user, clock=clock, origin=origin)
+    await _record(action=AuditAction.RECOVERY_CODE_USED, user=user, clock=clock, origin=origin)
     left = await recovery_codes_left(user_id=user.id)
     return SecondFactorUse(user=user, recovery_codes_left=left)
 
@@ -287,7 +287,7 @@ async def disable_totp(
             User.id == user.id
         )
         await RecoveryCode.delete().where(RecoveryCode.user == user.id)
-    await _record(action="totp_disabled", user=user, clock=clock, origin=origin)
+    await _record(action=AuditAction.TOTP_DISABLED, user=user, clock=clock, origin=origin)
 
 
 async def regenerate_recovery_codes(
@@ -306,13 +306,15 @@ async def regenerate_recovery_codes(
     await _use_totp_code(user=user, code=code, keys=keys, clock=clock, checks=checks)
     async with User._meta.db.transaction():
         codes = await _replace_recovery_codes(user_id=user.id, keys=keys, clock=clock)
-    await _record(action="recovery_codes_regenerated", user=user, clock=clock, origin=origin)
+    await _record(
+        action=AuditAction.RECOVERY_CODES_REGENERATED, user=user, clock=clock, origin=origin
+    )
     return codes
 
 
 async def _record(
     *,
-    action: str,
+    action: AuditAction,
     user: User,
     clock: Clock,
     origin: Origin,

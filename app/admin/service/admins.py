@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.accounts.rules import InvalidEmail, normalise_email
-from app.accounts.service.audit import record_event
+from app.accounts.service.audit import AuditAction, record_event
 from app.accounts.tables import User
 from app.clock import Clock
 from app.errors import N_, DomainError, NotFound
@@ -29,7 +29,9 @@ async def set_platform_admin(*, email: str, is_admin: bool, clock: Clock) -> boo
         return False
     await User.update({User.is_platform_admin: is_admin}).where(User.id == user.id)
     await record_event(
-        action="platform_admin_granted" if is_admin else "platform_admin_revoked",
+        action=AuditAction.PLATFORM_ADMIN_GRANTED
+        if is_admin
+        else AuditAction.PLATFORM_ADMIN_REVOKED,
         clock=clock,
         user_id=user.id,
         actor_email=CLI_ACTOR,
