@@ -29,6 +29,7 @@ from app.accounts.guards import IdentityMiddleware, load_identity
 from app.accounts.oidc import providers_from_settings
 from app.accounts.routes import auth as auth_routes
 from app.accounts.routes import claims as claims_routes
+from app.accounts.routes import closure as closure_routes
 from app.accounts.routes import members as members_routes
 from app.accounts.routes import oidc as oidc_routes
 from app.accounts.routes import providers as provider_routes
@@ -164,6 +165,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         totp_routes.router,
         oidc_routes.router,
         provider_routes.router,
+        closure_routes.router,
         claims_routes.router,
         admin_claims_routes.router,
     ]

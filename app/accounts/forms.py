@@ -61,6 +61,8 @@ REAUTH_PASSWORD = Field("password", limits.PASSWORD, strip=False)
 DISABLE_PASSWORD = Field("disable_password", limits.PASSWORD, strip=False)
 DISABLE_CODE = Field("disable_code", limits.ONE_TIME_CODE)
 REGENERATE_CODE = Field("regenerate_code", limits.ONE_TIME_CODE, required=ENTER_CODE)
+CONFIRM_EMAIL = Field("confirm_email", limits.EMAIL)
+ENTER_OWN_EMAIL = N_("Saisissez l'adresse e-mail de ce compte.")
 ORGANISATION_ID = Field("organisation_id", limits.ROW_ID_INPUT)
 LOCALE = Field("locale", limits.LOCALE)
 CLAIMANT_NAME = Field(
@@ -223,6 +225,15 @@ def parse_totp_disable(data: Mapping[str, str], *, has_password: bool) -> Form:
     _require_password(form, "disable_password", has_password=has_password)
     if not has_password and not form.get("disable_code") and "disable_code" not in form.errors:
         form.errors["disable_code"] = ENTER_CODE
+    return form
+
+
+def parse_account_closure(data: Mapping[str, str], *, has_password: bool) -> Form:
+    """The password again; an account without one types its email address instead."""
+    form = read_form(data, (REAUTH_PASSWORD, CONFIRM_EMAIL))
+    _require_password(form, "password", has_password=has_password)
+    if not has_password and not form.get("confirm_email") and "confirm_email" not in form.errors:
+        form.errors["confirm_email"] = ENTER_OWN_EMAIL
     return form
 
 

@@ -49,6 +49,7 @@ PUBLIC_PAGES = {
 APP_PAGES = {
     "dashboard": Case("/app"),
     "account-settings": Case("/account"),
+    "account-closure": Case("/account/close"),
     "2fa-setup": Case("/account/2fa/setup"),
     "members": Case("/app/members"),
     "audit": Case("/app/audit"),

@@ -37,6 +37,7 @@ class AuditAction(StrEnum):
     SIREN_WITHDRAWN = "siren_withdrawn"
     PLATFORM_ADMIN_GRANTED = "platform_admin_granted"
     PLATFORM_ADMIN_REVOKED = "platform_admin_revoked"
+    ACCOUNT_CLOSED = "account_closed"
 
 
 async def record_event(
