@@ -83,15 +83,17 @@ async def _identity_from_session(request: Request[Any, Any, Any]) -> Identity | 
         return None
     settings = settings_of(request)
     now = clock_of(request).now()
-    authenticated_at = datetime.fromisoformat(
-        str(session.get("auth_at", "1970-01-01T00:00:00+00:00"))
-    )
-    if now - authenticated_at > timedelta(hours=settings.session_absolute_hours):
+    logged_in_at = session.get("auth_at")
+    if not isinstance(logged_in_at, str):  # every login writes it: this session was not ours
+        return None
+    authenticated_at = datetime.fromisoformat(logged_in_at)
+    # Like every lifetime here, a session ends at the very instant its lifetime is up.
+    if now - authenticated_at >= timedelta(hours=settings.session_absolute_hours):
         return None
     # Idle timeout on the injected clock (the Redis key's TTL stays as a backstop): a session
     # unused for session_idle_minutes is over; the last-seen instant moves at most once a minute.
-    seen_at = datetime.fromisoformat(str(session.get("seen_at", authenticated_at.isoformat())))
-    if now - seen_at > timedelta(minutes=settings.session_idle_minutes):
+    seen_at = datetime.fromisoformat(str(session.get("seen_at", logged_in_at)))
+    if now - seen_at >= timedelta(minutes=settings.session_idle_minutes):
         return None
     if now - seen_at > timedelta(minutes=1):
         session["seen_at"] = now.isoformat()
