@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from app.errors import N_, Text
+from app.errors import N_, DomainError, Text
 
 FieldErrors = dict[str, str]
 
@@ -38,6 +38,11 @@ class Form:
 
     def get(self, name: str) -> str:
         return self.values.get(name, "")
+
+    def add_error(self, error: DomainError) -> Form:
+        """Show a refusal by its field, or above the form when it names none."""
+        self.errors[error.field or "form"] = error.message
+        return self
 
 
 @dataclass(frozen=True)

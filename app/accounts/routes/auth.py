@@ -74,7 +74,7 @@ async def create_account(request: Req) -> Response[Any]:
                 clock=clock_of(request),
             )
         except DomainError as error:
-            form.errors[error.field or "form"] = error.message
+            form.add_error(error)
         else:
             await _send_signup_email(
                 request,
@@ -293,7 +293,7 @@ async def set_new_password(request: Req, token: FromPath[str]) -> Response[Any]:
                 user_agent=user_agent(request),
             )
         except DomainError as error:
-            form.errors[error.field or "form"] = error.message
+            form.add_error(error)
         else:
             request.clear_session()
             flash(request, N_("Votre mot de passe a été modifié. Connectez-vous."), "success")
@@ -329,7 +329,7 @@ async def change_password(request: Req) -> Response[Any]:
                 checks=account_checks(request),
             )
         except DomainError as error:
-            form.errors[error.field or "form"] = error.message
+            form.add_error(error)
         else:
             start_session(request, user, identity.organisation_id)  # this session stays open
             flash(request, N_("Votre mot de passe a été modifié."), "success")
@@ -424,7 +424,7 @@ async def create_organisation(request: Req) -> Response[Any]:
                 user_agent=user_agent(request),
             )
         except DomainError as error:
-            form.errors[error.field or "form"] = error.message
+            form.add_error(error)
             siren_held = error.message == signup_service.SIREN_HELD
         else:
             request.set_session({**request.session, "org": organisation.id})

@@ -98,7 +98,7 @@ async def file_claim(request: Req) -> Response[Any]:
         except DomainError as error:
             if error.status_code == 403:
                 raise
-            form.errors[error.field or "form"] = error.message
+            form.add_error(error)
         else:
             flash(
                 request,

@@ -51,10 +51,9 @@ async def close_account(request: Req) -> Response[Any]:
             clock=clock_of(request),
         )
     except Conflict as error:
-        return await _page(request, Form({}, {"form": error.message}), status_code=409)
+        return await _page(request, Form({}).add_error(error), status_code=409)
     except DomainError as error:
-        errors = {error.field or "form": error.message}
-        return await _page(request, Form(form.values, errors), status_code=422)
+        return await _page(request, Form(form.values).add_error(error), status_code=422)
     await refund_attempt(request, "account_close")
     await queue_email(
         request.app.state.queue,

@@ -143,7 +143,7 @@ async def invite_member(request: Req) -> Response[Any]:
         except (NotFound, Forbidden):
             raise
         except DomainError as error:
-            form.errors[error.field or "form"] = error.message
+            form.add_error(error)
         else:
             await _send_invitation(request, issued)
             return await _after_change(request, N_("L'invitation a été envoyée."), near="invite")
@@ -338,7 +338,7 @@ async def accept_invitation(request: Req, token: FromPath[str]) -> Response[Any]
                 user_agent=agent,
             )
         except DomainError as error:
-            form.errors[error.field or "form"] = error.message
+            form.add_error(error)
         else:
             start_session(request, user, user.last_organisation_id)
             return _welcome(request)

@@ -218,7 +218,7 @@ async def complete_provider_signup(request: Req) -> Response[Any]:
                 user_agent=user_agent(request),
             )
         except DomainError as error:
-            form.errors[error.field or "form"] = error.message
+            form.add_error(error)
         else:
             return await finish_login(
                 request, user, next_url=signup.next_url, method=f"oidc:{signup.provider}"

@@ -95,8 +95,8 @@ async def start_provider_link(request: Req, provider: FromPath[str]) -> Response
             user_agent=user_agent(request),
         )
     except DomainError as error:
-        errors = {error.field or "form": error.message}
-        return await _provider_link_page(request, chosen, Form({}, errors), status_code=422)
+        failed = Form({}).add_error(error)
+        return await _provider_link_page(request, chosen, failed, status_code=422)
     await refund_attempt(request, "oidc_link_password")
     return redirect_to_provider(request, url, pending)
 

@@ -115,7 +115,7 @@ async def enable_totp(request: Req) -> Response[Any]:
             checks=account_checks(request),
         )
     except DomainError as error:
-        form = Form({}, {error.field or "form": error.message})
+        form = Form({}).add_error(error)
         return _setup_page(request, secret, form, status_code=422)
     request.session.pop(PENDING_SECRET, None)
     return render(request, "accounts/totp_recovery_codes.html", codes=codes)

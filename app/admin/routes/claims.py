@@ -92,7 +92,7 @@ async def _decide(request: Req, claim_id: int, *, accept: bool) -> Response[Any]
         except DomainError as error:
             if error.status_code in (403, 404):
                 raise
-            form.errors[error.field or "form"] = error.message
+            form.add_error(error)
         else:
             notice = (
                 N_("Demande acceptée : le SIREN est attribué au demandeur.")
