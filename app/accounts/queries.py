@@ -251,30 +251,36 @@ async def _audit_rows(scope: Combinable, *, limit: int, offset: int = 0) -> list
 
 async def audit_page(organisation_id: int, *, page: int) -> AuditPage:
     """One page of the organisation's security events, newest first."""
-    scope = _audit_scope(organisation_id)
-    total: int = await AuditEvent.count().where(scope)
-    page_count = max(1, -(-total // AUDIT_PAGE_SIZE))
-    page = min(max(page, 1), page_count)
-    rows = await _audit_rows(scope, limit=AUDIT_PAGE_SIZE, offset=(page - 1) * AUDIT_PAGE_SIZE)
-    return AuditPage(
-        rows=rows,
-        page=page,
-        page_count=page_count,
-        total=total,
-    )
+    return await _audit_page(_audit_scope(organisation_id), page=page)
+
+
+async def personal_audit_page(user_id: int, email: str, *, page: int) -> AuditPage:
+    """One page of a person's own security events, whatever their organisation (or none):
+    password changes and resets, confirmations, second factor, and failed logins to their
+    address, newest first."""
+    return await _audit_page(_personal_scope(user_id, email), page=page)
+
+
+async def personal_events(user_id: int, email: str) -> AuditPage:
+    """The latest of a person's own events, as the account page shows them."""
+    return await _audit_page(_personal_scope(user_id, email), page=1, size=PERSONAL_EVENTS_SHOWN)
 
 
 PERSONAL_EVENTS_SHOWN = 20
 
 
-async def personal_events(user_id: int, email: str) -> list[AuditRow]:
-    """The latest security events of one person, whatever their organisation (or none):
-    password changes and resets, confirmations, second factor, and failed logins to their
-    address, newest first."""
-    mine = (AuditEvent.user == user_id) | (
+def _personal_scope(user_id: int, email: str) -> Combinable:
+    return (AuditEvent.user == user_id) | (
         (AuditEvent.action == AuditAction.LOGIN_FAILED) & (AuditEvent.actor_email == email)
     )
-    return await _audit_rows(mine, limit=PERSONAL_EVENTS_SHOWN)
+
+
+async def _audit_page(scope: Combinable, *, page: int, size: int = AUDIT_PAGE_SIZE) -> AuditPage:
+    total: int = await AuditEvent.count().where(scope)
+    page_count = max(1, -(-total // size))
+    page = min(max(page, 1), page_count)
+    rows = await _audit_rows(scope, limit=size, offset=(page - 1) * size)
+    return AuditPage(rows=rows, page=page, page_count=page_count, total=total)
 
 
 @dataclass(frozen=True)

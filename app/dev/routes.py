@@ -12,7 +12,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from app.accounts.forms import EMAIL, INVALID_SIREN, WRONG_LOGIN
-from app.accounts.queries import AuditRow
+from app.accounts.queries import AuditPage, AuditRow
 from app.errors import N_
 from app.forms import Form
 from app.messaging.outbox import read_message, read_outbox
@@ -58,6 +58,7 @@ async def show_styleguide(request: Req) -> Template:
                 True,
             ),
         ],
+        pager=AuditPage(rows=[], page=2, page_count=3, total=120),
         flashes=[
             {"category": "success", "message": N_("Vous avez quitté l'entreprise.")},
             {"category": "info", "message": N_("La double authentification est déjà activée.")},

@@ -50,6 +50,7 @@ APP_PAGES = {
     "dashboard": Case("/app"),
     "account-settings": Case("/account"),
     "account-closure": Case("/account/close"),
+    "account-activity": Case("/account/activity"),
     "2fa-setup": Case("/account/2fa/setup"),
     "members": Case("/app/members"),
     "audit": Case("/app/audit"),

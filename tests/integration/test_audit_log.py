@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,7 +19,14 @@ import pytest
 from litestar import Litestar
 
 from app.accounts.oidc import clear_cache
-from app.accounts.tables import Invitation, Membership, Organisation, SirenClaim, User
+from app.accounts.tables import (
+    AuditEvent,
+    Invitation,
+    Membership,
+    Organisation,
+    SirenClaim,
+    User,
+)
 from app.clock import Clock, FixedClock
 from app.settings import Settings
 from tests.conftest import BROWSER_AGENT, BROWSER_IP, make_client
@@ -438,3 +445,32 @@ async def test_the_account_page_lists_the_persons_own_security_events_in_words(
         ("Connexion", "mot de passe", "Réussi"),
         ("Échec de connexion", "mot de passe", "Échec"),
     ], "the person's own events only, newest first"
+
+
+async def test_beyond_the_latest_twenty_the_persons_events_are_all_on_their_own_pages(
+    client: Client,
+) -> None:
+    user, _ = await make_creditor(email="self@audit.example")
+    for n in range(64):  # older events: 64 failed logins to the person's address
+        await AuditEvent(
+            action="login_failed",
+            actor_email=user.email,
+            target=f"password+{n}",
+            ip="192.0.2.1",
+            user_agent="",
+            is_success=False,
+            created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n),
+        ).save()
+    await log_in(client, user.email)  # the 65th, and newest
+
+    account = await client.get("/account")
+    assert len(table_rows(account.text.split('id="activity-title"', 1)[1])) == 20
+    assert 'href="/account/activity">Voir toute l\'activité (65 événements)' in account.text
+
+    first = await client.get("/account/activity")
+    second = await client.get("/account/activity?page=2")
+    assert [len(table_rows(page.text)) for page in (first, second)] == [50, 15]
+    assert table_rows(first.text)[0][1] == "Connexion"
+    assert table_rows(second.text)[-1][2] == "mot de passe + 0", "the oldest comes last"
+    assert 'rel="prev" href="/account/activity?page=1"' in second.text
+    assert "Page 2 sur 2" in second.text

@@ -369,6 +369,14 @@ async def show_audit(request: Req, page: FromQuery[int] = 1) -> Template:
     return render(request, "accounts/audit.html", audit=audit)
 
 
+@get("/account/activity", name="accounts.activity", guards=[requires_login])
+async def show_activity(request: Req, page: FromQuery[int] = 1) -> Template:
+    """Every one of the user's own security events, page by page."""
+    identity = identity_of(request)
+    activity = await queries.personal_audit_page(identity.user_id, identity.email, page=page)
+    return render(request, "accounts/activity.html", activity=activity)
+
+
 # The addresses forms post to, reloaded or bookmarked (see form_address).
 FORM_ADDRESSES = [
     form_address("/app/members/invitations", page="accounts.members", name="accounts.invite_page"),
@@ -395,6 +403,7 @@ router = Router(
         accept_invitation,
         switch_organisation,
         show_audit,
+        show_activity,
     ],
     include_in_schema=False,
 )
