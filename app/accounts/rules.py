@@ -18,6 +18,9 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 from app import limits
 from app.errors import N_, Text
 
+WRONG_PASSWORD = N_("Le mot de passe est incorrect.")  # a password asked again when logged in
+ACCOUNT_GONE = N_("Ce compte n'existe plus.")
+
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = limits.PASSWORD
 COMMON_PASSWORDS_CHECKED = 3000

@@ -239,7 +239,7 @@ async def change_password(
     """
     user = await User.objects().get(User.id == user_id)
     if user is None:
-        raise DomainError(N_("Ce compte n'existe plus."))
+        raise DomainError(rules.ACCOUNT_GONE)
     async with checks.attempt(user, CheckKind.CURRENT_PASSWORD):
         if not await passwords.verify(user.password_hash, current_password):
             message = N_("Le mot de passe actuel est incorrect.")
@@ -258,7 +258,7 @@ async def change_password(
     )
     updated = await User.objects().get(User.id == user_id)
     if updated is None:
-        raise DomainError(N_("Ce compte n'existe plus."))
+        raise DomainError(rules.ACCOUNT_GONE)
     return updated
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.accounts.rules import InvalidEmail, Role, normalise_email
+from app.accounts.rules import ACCOUNT_GONE, WRONG_PASSWORD, InvalidEmail, Role, normalise_email
 from app.accounts.service.attempts import AccountChecks, CheckKind
 from app.accounts.service.audit import AuditAction, record_event
 from app.accounts.tables import Membership, Organisation, User
@@ -23,9 +23,7 @@ LAST_OWNER = N_(
     "Vous êtes le dernier propriétaire d'une entreprise qui compte d'autres membres : "
     "nommez d'abord un autre propriétaire, ou retirez ces membres."
 )
-WRONG_PASSWORD = N_("Le mot de passe est incorrect.")
 NOT_THIS_EMAIL = N_("Ce n'est pas l'adresse e-mail de ce compte.")
-GONE = N_("Ce compte n'existe plus.")
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ class Closure:
 async def closure_of(user_id: int) -> Closure:
     user = await User.objects().get(User.id == user_id)
     if user is None:
-        raise NotFound(GONE)
+        raise NotFound(ACCOUNT_GONE)
     deleted: list[tuple[str, int]] = []
     blocking: list[str] = []
     memberships = await Membership.select(
@@ -86,7 +84,7 @@ async def close_account(
     """Delete the account after its password (or, without one, its address typed again)."""
     user = await User.objects().get(User.id == user_id)
     if user is None:
-        raise NotFound(GONE)
+        raise NotFound(ACCOUNT_GONE)
     if user.password_hash:
         async with checks.attempt(user, CheckKind.CURRENT_PASSWORD):
             if not await passwords.verify(user.password_hash, password):

@@ -40,7 +40,6 @@ LINKED_ELSEWHERE = N_(
     "au vôtre."
 )
 ALREADY_LINKED = N_("%(provider)s est déjà relié à votre compte.")
-WRONG_PASSWORD = N_("Le mot de passe est incorrect.")
 LOG_IN_AGAIN = N_(
     "Pour relier un fournisseur, reconnectez-vous d'abord : votre dernière connexion date de "
     "plus de 15 minutes."
@@ -90,7 +89,7 @@ async def start_provider_link(
     if user.password_hash is not None:
         async with checks.attempt(user, CheckKind.CURRENT_PASSWORD):
             if not await passwords.verify(user.password_hash, password):
-                raise DomainError(WRONG_PASSWORD, field="password")
+                raise DomainError(rules.WRONG_PASSWORD, field="password")
     elif not is_recent_login(authenticated_at, now=clock.now()):
         raise DomainError(LOG_IN_AGAIN)
     if await ExternalIdentity.exists().where(
@@ -131,7 +130,7 @@ async def prove_link_with_password(
             user_agent=user_agent,
             email=user.email if user else link.email,
         )
-        raise DomainError(WRONG_PASSWORD, field="password")
+        raise DomainError(rules.WRONG_PASSWORD, field="password")
     return user
 
 
@@ -275,5 +274,5 @@ async def unlink_identity(
 async def _user(user_id: int) -> User:
     user = await User.objects().get(User.id == user_id)
     if user is None:
-        raise NotFound(N_("Ce compte n'existe plus."))
+        raise NotFound(rules.ACCOUNT_GONE)
     return user

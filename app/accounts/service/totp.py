@@ -31,7 +31,6 @@ WRONG_CODE = N_(
     "ou un code de secours."
 )
 CODE_ALREADY_USED = N_("Ce code a déjà servi. Attendez le suivant dans votre application.")
-WRONG_PASSWORD = N_("Le mot de passe est incorrect.")
 NOT_ENABLED = N_("La double authentification n'est pas activée.")
 
 
@@ -91,7 +90,7 @@ async def _check_password(
 ) -> None:
     async with checks.attempt(user, CheckKind.CURRENT_PASSWORD):
         if not await passwords.verify(user.password_hash, password):
-            raise DomainError(WRONG_PASSWORD, field="password")
+            raise DomainError(rules.WRONG_PASSWORD, field="password")
 
 
 def _seed_of(user: User, keys: DataKeys) -> str | None:
