@@ -107,8 +107,7 @@ async def _identity_from_session(request: Request[Any, Any, Any]) -> Identity | 
         # organisations. A form posted meanwhile is refused instead of landing elsewhere.
         org_id = await default_organisation(user)
         membership = await _membership_row(user.id, org_id)
-        if session.get("org") != org_id:
-            session["org"] = org_id
+        session["org"] = org_id
     return Identity(
         user_id=user.id,
         email=user.email,

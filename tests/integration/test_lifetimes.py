@@ -229,3 +229,26 @@ async def test_a_session_that_no_login_wrote_is_refused(
     del stored["auth_at"]
     await redis.set(key, json.dumps(stored), keepttl=True)
     assert not await is_logged_in(client)
+
+
+async def test_a_request_exactly_a_minute_after_the_last_one_does_not_move_the_idle_start(
+    client: Client, clock: FixedClock
+) -> None:
+    """The last-seen instant moves once more than a minute has passed, never sooner."""
+    await make_creditor(email="owner@example.com")
+    await log_in(client, "owner@example.com")
+    clock.advance(timedelta(minutes=1))
+    assert await is_logged_in(client)
+    clock.advance(IDLE_TIMEOUT - timedelta(minutes=1))
+    assert not await is_logged_in(client), "idle since the login: the minute did not count"
+
+
+async def test_a_request_more_than_a_minute_later_restarts_the_idle_time(
+    client: Client, clock: FixedClock
+) -> None:
+    await make_creditor(email="owner@example.com")
+    await log_in(client, "owner@example.com")
+    clock.advance(timedelta(seconds=90))
+    assert await is_logged_in(client)
+    clock.advance(IDLE_TIMEOUT - timedelta(seconds=60))  # idle time since the login is over
+    assert await is_logged_in(client), "idle only since the request 90 s after the login"
