@@ -140,7 +140,9 @@ def test_withdrawn_siren_markers_differ_for_every_organisation() -> None:
 
 @pytest.mark.parametrize("org_id", [0, -1, 10**8])
 def test_a_withdrawn_siren_marker_refuses_ids_it_cannot_hold(org_id: int) -> None:
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(
+        ValueError, match=r"^organisation id out of range for a withdrawn-SIREN marker$"
+    ):
         withdrawn_siren_marker(org_id)
 
 
