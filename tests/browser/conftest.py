@@ -35,7 +35,7 @@ from stdnum import luhn
 from app.demo import DEMO_EMAIL, DEMO_PASSWORD
 from app.dev.stack import PYTHON, RunningStack, local_stack, run_step
 from app.messaging.outbox import OutboxMessage, free_port, read_outbox
-from tests.browser.checks import page_problems
+from tests.browser.checks import overflows, page_problems
 from tests.browser.pages import LoginPage, SignupPage, SiteChrome, TotpSetupPage, VerifyPage
 
 HERE = Path(__file__).parent
@@ -232,8 +232,10 @@ class PageWatcher:
     for the screen (tests/browser/checks.py)."""
 
     base_url: str = ""
+    phone: Page | None = None  # a 390 px page where each wider page is laid out once more
     problems: list[str] = field(default_factory=list)
     checks: list[asyncio.Future[None]] = field(default_factory=list)
+    phone_turn: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def watch(self, page: Page, *, check_pages: bool = True) -> None:
         page.on("console", self._on_console)
@@ -259,9 +261,26 @@ class PageWatcher:
             return
         try:
             found = await page_problems(page)
+            width = (page.viewport_size or {}).get("width", 0)
+            if self.phone is not None and width > PHONE_WIDTH:
+                found += [
+                    f"at {PHONE_WIDTH} px, {problem}" for problem in await self._on_phone(page)
+                ]
         except PlaywrightError:
             return  # the test went on to another page, or closed this one, before the check
         self.problems.extend(f"{url}: {problem}" for problem in found)
+
+    async def _on_phone(self, page: Page) -> list[str]:
+        """The page's HTML as it is now, laid out on a phone: nothing wider than the screen.
+
+        Only the markup is copied (no script runs, nothing is requested again but the
+        stylesheet), so a page reached by a form or a journey is checked as it was shown.
+        """
+        assert self.phone is not None
+        html = await page.content()
+        async with self.phone_turn:
+            await self.phone.set_content(markup_for_phone(html, self.base_url))
+            return await overflows(self.phone)
 
     async def finish(self) -> None:
         """Wait for the checks of the pages loaded so far."""
@@ -274,6 +293,13 @@ class PageWatcher:
 
 # Emails shown in the development outbox speak their recipient's language, not the page's.
 UNCHECKED_PAGES = ("/dev/outbox",)
+PHONE_WIDTH = 390
+SCRIPT = re.compile(r"<script\b.*?</script>", re.S | re.I)
+
+
+def markup_for_phone(html: str, base_url: str) -> str:
+    """A page's markup without its scripts, its addresses resolved against the site."""
+    return SCRIPT.sub("", html).replace("<head>", f'<head><base href="{base_url}/">', 1)
 
 
 NewPage = Callable[..., Awaitable[Page]]
@@ -292,7 +318,11 @@ async def new_page(
 
     Contexts never bypass the CSP; any CSP violation or script error fails the test.
     """
-    contexts: list[BrowserContext] = []
+    phone_context = await browser.new_context(
+        base_url=base_url, viewport={"width": PHONE_WIDTH, "height": 844}
+    )
+    page_watcher.phone = await phone_context.new_page()
+    contexts: list[BrowserContext] = [phone_context]
 
     async def open_page(locale: str = "fr", **options: Any) -> Page:
         context = await browser.new_context(base_url=base_url, locale=LOCALES[locale], **options)

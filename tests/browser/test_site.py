@@ -198,3 +198,24 @@ async def test_the_watcher_checks_every_page_of_the_site_as_it_loads(
     assert "'Adresse e-mail ou mot de passe incorrect.'" in reported
     assert [p for p in reported if re.fullmatch(r"the page is 9\d\d px wide for 390 px", p)]
     page_watcher.problems.clear()  # expected here: do not fail the test at teardown
+
+
+async def test_a_desktop_page_is_laid_out_again_on_a_phone_and_reported_if_too_wide(
+    new_page: NewPage, page_watcher: PageWatcher, base_url: str
+) -> None:
+    page = await new_page("fr", viewport={"width": 1280, "height": 800})
+    wide = (
+        '<!doctype html><html lang="fr"><head><title>Large</title></head><body><main>'
+        '<h1>Se connecter</h1><div style="width: 900px">&nbsp;</div></main></body></html>'
+    )
+
+    async def serve_wide(route: Route) -> None:
+        await route.fulfill(body=wide, content_type="text/html", status=200)
+
+    await page.route(f"{base_url}/login", serve_wide)
+    await page.goto("/login")
+    await page_watcher.finish()
+    assert [p for p in page_watcher.problems if "at 390 px, the page is" in p], (
+        page_watcher.problems
+    )
+    page_watcher.problems.clear()  # expected here: do not fail the test at teardown
