@@ -710,6 +710,10 @@ async def test_member_removed_from_one_organisation_continues_in_their_other_one
         page = await browser.get("/app/members")
         assert page.status_code == 200
         assert org_b.name in page.text and org_a.name not in page.text
+        now_in_b = await invite(browser, "meant-for-b@example.com", follow_redirects=False)
+        assert now_in_b.status_code == 303, "once a page showed B, the session is in B"
+        invited = await Invitation.select(Invitation.organisation, Invitation.email)
+        assert invited == [{"organisation": org_b.id, "email": "meant-for-b@example.com"}]
     last_used = {
         row["email"]: row["last_organisation_id"]
         for row in await User.select(User.email, User.last_organisation_id)
