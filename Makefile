@@ -71,8 +71,10 @@ browser-deps: ## install Debian's Chromium when missing (never Playwright's own 
 	  fi; \
 	fi
 
-screenshots: install browser-deps ## every page at 1280 and 390 px, French and English, into var/screenshots/
+screenshots: install browser-deps ## every page at 1280 and 390 px, French and English, into var/screenshots/ (journeys/: every page the browser tests open)
 	$(PYTEST) tests/browser/screenshots.py -q -p no:xdist -s
+	rm -rf var/screenshots/journeys
+	JOURNEY_SHOTS=$(CURDIR)/var/screenshots/journeys $(PYTEST) tests/browser -q -p no:xdist
 
 bench: install ## benchmarks: figures and ratios against a bare baseline in the same run
 	$(UV) run python -m bench

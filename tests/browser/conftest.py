@@ -236,6 +236,8 @@ class PageWatcher:
     problems: list[str] = field(default_factory=list)
     checks: list[asyncio.Future[None]] = field(default_factory=list)
     phone_turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # `make screenshots` sets JOURNEY_SHOTS: each page checked is also photographed there.
+    shots: Path | None = field(default_factory=lambda: _shots_dir())
 
     def watch(self, page: Page, *, check_pages: bool = True) -> None:
         page.on("console", self._on_console)
@@ -263,12 +265,27 @@ class PageWatcher:
             found = await page_problems(page)
             width = (page.viewport_size or {}).get("width", 0)
             if self.phone is not None and width > PHONE_WIDTH:
-                found += [
-                    f"at {PHONE_WIDTH} px, {problem}" for problem in await self._on_phone(page)
-                ]
+                on_phone = await self._on_phone(page)
+                found += [f"at {PHONE_WIDTH} px, {problem}" for problem in on_phone]
+            if self.shots is not None:
+                await self._photograph(page, width)
         except PlaywrightError:
             return  # the test went on to another page, or closed this one, before the check
         self.problems.extend(f"{url}: {problem}" for problem in found)
+
+    async def _photograph(self, page: Page, width: int) -> None:
+        """The page as shown, and as laid out on a phone, named after its address."""
+        assert self.shots is not None
+        lang = await page.locator("html").get_attribute("lang") or "xx"
+        path = page.url.removeprefix(self.base_url).lower()
+        stem = self.shots / f"{re.sub(r'[^a-z0-9]+', '-', path).strip('-') or 'home'}.{lang}"
+        await asyncio.to_thread(self.shots.mkdir, parents=True, exist_ok=True)
+        # caret="initial": hiding the caret would inject a style the CSP refuses.
+        await page.screenshot(path=f"{stem}.{width}px.png", full_page=True, caret="initial")
+        if self.phone is not None and width > PHONE_WIDTH:
+            async with self.phone_turn:
+                await self.phone.set_content(markup_for_phone(await page.content(), self.base_url))
+                await self.phone.screenshot(path=f"{stem}.{PHONE_WIDTH}px.png", full_page=True)
 
     async def _on_phone(self, page: Page) -> list[str]:
         """The page's HTML as it is now, laid out on a phone: nothing wider than the screen.
@@ -294,6 +311,13 @@ class PageWatcher:
 # Emails shown in the development outbox speak their recipient's language, not the page's.
 UNCHECKED_PAGES = ("/dev/outbox",)
 PHONE_WIDTH = 390
+
+
+def _shots_dir() -> Path | None:
+    shots = os.environ.get("JOURNEY_SHOTS")
+    return Path(shots) if shots else None
+
+
 SCRIPT = re.compile(r"<script\b.*?</script>", re.S | re.I)
 
 
