@@ -35,7 +35,6 @@ class Identity:
     email: str
     full_name: str
     locale: str
-    is_verified: bool
     has_totp: bool
     has_password: bool
     organisation_id: int | None
@@ -113,7 +112,6 @@ async def _identity_from_session(request: Request[Any, Any, Any]) -> Identity | 
         email=user.email,
         full_name=user.full_name,
         locale=user.locale,
-        is_verified=user.email_verified_at is not None,
         has_totp=user.totp_enabled_at is not None,
         has_password=user.password_hash is not None,
         organisation_id=org_id if membership else None,
