@@ -14,10 +14,11 @@ if TYPE_CHECKING:
     from tests.browser.conftest import Accounts, NewPage
 
 PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 
 
-@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1280px"])
+# At 1280 px, and in both languages, the page watcher already checks every page the
+# accessibility sweep opens; here each page is opened on a real 390 px screen.
+@pytest.mark.parametrize("viewport", [PHONE], ids=["390px"])
 async def test_no_page_scrolls_sideways_or_spills_out_of_a_panel(
     viewport: dict[str, int], new_page: NewPage, accounts: Accounts
 ) -> None:
