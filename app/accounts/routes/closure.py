@@ -53,7 +53,7 @@ async def close_account(request: Req) -> Response[Any]:
     except Conflict as error:
         return await _page(request, Form({}).add_error(error), status_code=409)
     except DomainError as error:
-        return await _page(request, Form(form.values).add_error(error), status_code=422)
+        return await _page(request, form.add_error(error), status_code=422)
     await refund_attempt(request, "account_close")
     await queue_email(
         request.app.state.queue,

@@ -42,6 +42,11 @@ async def closure_of(user_id: int) -> Closure:
     user = await User.objects().get(User.id == user_id)
     if user is None:
         raise NotFound(ACCOUNT_GONE)
+    return await _closure_for(user)
+
+
+async def _closure_for(user: User) -> Closure:
+    user_id = user.id
     deleted: list[tuple[str, int]] = []
     blocking: list[str] = []
     memberships = await Membership.select(
@@ -92,7 +97,7 @@ async def close_account(
     elif _typed(confirm_email) != user.email:
         raise DomainError(NOT_THIS_EMAIL, field="confirm_email")
     async with User._meta.db.transaction():
-        closure = await closure_of(user_id)
+        closure = await _closure_for(user)
         if closure.blocking:
             raise Conflict(LAST_OWNER)
         if closure.deleted_ids:
