@@ -177,6 +177,15 @@ async def test_after_an_htmx_answer_the_focus_moves_to_the_error_or_to_the_notic
     await expect(notice).to_be_focused()
 
 
+async def serve_instead(page: Page, url: str, html: str) -> None:
+    """Answer `url` with `html` in this page, as if the site had sent it."""
+
+    async def fulfil(route: Route) -> None:
+        await route.fulfill(body=html, content_type="text/html", status=200)
+
+    await page.route(url, fulfil)
+
+
 async def test_the_watcher_checks_every_page_of_the_site_as_it_loads(
     new_page: NewPage, page_watcher: PageWatcher, base_url: str
 ) -> None:
@@ -187,11 +196,7 @@ async def test_the_watcher_checks_every_page_of_the_site_as_it_loads(
         "<p>Adresse e-mail ou mot de passe incorrect.</p>"
         '<div style="width: 900px">&nbsp;</div></main></body></html>'
     )
-
-    async def serve_broken(route: Route) -> None:
-        await route.fulfill(body=broken, content_type="text/html", status=200)
-
-    await page.route(f"{base_url}/login", serve_broken)
+    await serve_instead(page, f"{base_url}/login", broken)
     await page.goto("/login")
     await page_watcher.finish()
     reported = [problem.split(": ", 2)[-1] for problem in page_watcher.problems]
@@ -208,11 +213,7 @@ async def test_a_desktop_page_is_laid_out_again_on_a_phone_and_reported_if_too_w
         '<!doctype html><html lang="fr"><head><title>Large</title></head><body><main>'
         '<h1>Se connecter</h1><div style="width: 900px">&nbsp;</div></main></body></html>'
     )
-
-    async def serve_wide(route: Route) -> None:
-        await route.fulfill(body=wide, content_type="text/html", status=200)
-
-    await page.route(f"{base_url}/login", serve_wide)
+    await serve_instead(page, f"{base_url}/login", wide)
     await page.goto("/login")
     await page_watcher.finish()
     assert [p for p in page_watcher.problems if "at 390 px, the page is" in p], (
