@@ -3,7 +3,12 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PYTEST := $(UV) run pytest
+# Integration tests wait on SQLite, PostgreSQL and Redis a third of the time: one worker more
+# than the two cores of the reference machine keeps both busy.
+TEST_WORKERS ?= 3
 export PICCOLO_CONF := app.piccolo_conf
+# Each test process imports the whole stack: let Python keep its bytecode between processes.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help install run test lint format unit integration integration-sqlite integration-postgres \
         browser browser-deps migrate migration bench vendor-htmx vendor-axe vendor-check \
@@ -44,10 +49,10 @@ unit: install ## pure rules, no I/O
 integration: integration-postgres integration-sqlite ## integration tests on both engines
 
 integration-postgres: install ## integration tests on a fresh PostgreSQL database
-	TEST_DATABASE=postgres $(PYTEST) tests/integration -q -rs -n 2
+	TEST_DATABASE=postgres $(PYTEST) tests/integration -q -rs -n $(TEST_WORKERS)
 
 integration-sqlite: install ## integration tests on a fresh SQLite database
-	TEST_DATABASE=sqlite $(PYTEST) tests/integration -q -n 2
+	TEST_DATABASE=sqlite $(PYTEST) tests/integration -q -n $(TEST_WORKERS)
 
 coverage: install ## unit + integration tests on SQLite with branch coverage of app and workers (htmlcov/)
 	TEST_DATABASE=sqlite $(PYTEST) tests/unit tests/integration -q -n 2 \

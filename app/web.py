@@ -6,7 +6,14 @@ import json
 from datetime import datetime
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    BytecodeCache,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+from jinja2.bccache import Bucket
 from litestar import Litestar, Request, get
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.enums import RequestEncodingType, ScopeType
@@ -30,10 +37,39 @@ from app.settings import ROOT, Settings
 TEMPLATES_DIR = ROOT / "templates"
 
 
+class CompiledTemplates(BytecodeCache):
+    """Compiled templates kept for the life of the process, shared by every environment.
+
+    Each application built (one per worker process, one per test) gets its own environment;
+    with this cache a template is compiled once per process, not once per application. A
+    template whose source changes is compiled again: Jinja checks each entry against a
+    checksum of the source. Entries are valid for environments of `make_environment` only,
+    the one place that fixes the options compiled code depends on.
+    """
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        compiled = self._compiled.get(bucket.key)
+        if compiled is not None:
+            bucket.bytecode_from_string(compiled)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
+
+    def clear(self) -> None:
+        self._compiled.clear()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
 def make_environment(*, auto_reload: bool = False) -> Environment:
     """The one Jinja environment: autoescaped HTML, i18n through Babel, money/date filters."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
+        bytecode_cache=COMPILED_TEMPLATES,
         auto_reload=auto_reload,
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,

@@ -209,9 +209,11 @@ async def _clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
             await client.delete(key)
     finally:
         await client.aclose()
-    bind_engine(engine_for(settings), ALL_TABLES)
-    for table in reversed(ALL_TABLES):
-        await table.delete(force=True)
+    engine = engine_for(settings)
+    bind_engine(engine, ALL_TABLES)
+    async with engine.transaction():  # one connection for all the tables, children first
+        for table in reversed(ALL_TABLES):
+            await table.delete(force=True)
 
 
 @pytest.fixture
