@@ -3,10 +3,12 @@
 from piccolo.conf.apps import AppConfig
 
 from app.accounts.tables import TABLES as ACCOUNT_TABLES
+from app.companies.tables import TABLES as COMPANY_TABLES
+from app.scores.tables import TABLES as SCORE_TABLES
 from app.settings import ROOT
 
 # Every table of the product, parents before children (tests empty them in reverse order).
-ALL_TABLES = [*ACCOUNT_TABLES]
+ALL_TABLES = [*ACCOUNT_TABLES, *COMPANY_TABLES, *SCORE_TABLES]
 
 APP_CONFIG = AppConfig(
     app_name="ponctuel",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
@@ -15,7 +16,20 @@ async def create_queue(settings: Settings) -> ArqRedis:
     )
 
 
-async def enqueue(queue: ArqRedis, name: str, *args: Any, job_id: str | None = None) -> bool:
-    """Queue job `name`; False when a job with the same id is already queued or kept."""
-    job = await queue.enqueue_job(name, *args, _job_id=job_id)
+async def enqueue(
+    queue: ArqRedis,
+    name: str,
+    *args: Any,
+    job_id: str | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue job `name` (to run at `not_before` at the earliest); False when a job with the
+    same id is already queued, running or kept.
+
+    arq's job ids are global to the Redis server: the id is prefixed with the queue's name, so
+    two deployments sharing one Redis never hold back each other's jobs.
+    """
+    if job_id is not None:
+        job_id = f"{queue.default_queue_name}:{job_id}"
+    job = await queue.enqueue_job(name, *args, _job_id=job_id, _defer_until=not_before)
     return job is not None

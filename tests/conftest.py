@@ -198,15 +198,17 @@ async def redis(settings: Settings) -> AsyncIterator[Redis]:
 
 @pytest.fixture(autouse=True)
 async def _clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
-    """Empty every table and this run's Redis keys after each test that used them."""
+    """Empty every table and this run's Redis keys (its job ids too) after each test that used
+    them."""
     yield
     if "settings" not in request.fixturenames:
         return
     settings: Settings = request.getfixturevalue("settings")
     client = Redis.from_url(settings.redis_url)
     try:
-        async for key in client.scan_iter(match=f"{settings.redis_prefix}*", count=500):
-            await client.delete(key)
+        for pattern in (f"{settings.redis_prefix}*", f"arq:*:{settings.queue_name}:*"):
+            async for key in client.scan_iter(match=pattern, count=500):
+                await client.delete(key)
     finally:
         await client.aclose()
     engine = engine_for(settings)

@@ -13,7 +13,8 @@ import httpx
 
 from app.accounts.service.signup import open_organisation
 from app.accounts.tables import AuditEvent, Membership, Organisation, Role, User
-from app.companies.rules import vat_for
+from app.companies.rules import CompanySource, vat_for
+from app.companies.tables import Company
 from app.security import Passwords
 
 PASSWORD = "correct horse battery staple"
@@ -82,6 +83,31 @@ async def make_organisation(*, name: str | None = None, siren: str | None = None
     )
     await org.save()
     return org
+
+
+def sequence_siren() -> str:
+    """A valid SIREN of its own for each call (a fictitious range starting with 8)."""
+    from stdnum import luhn
+
+    body = f"8{next(_sequence):07d}"
+    return body + str(luhn.calc_check_digit(body))
+
+
+async def make_company(**fields: Any) -> Company:
+    """A registry company with public data; a SIREN of its own unless given."""
+    n = next(_sequence)
+    company = Company(
+        **{
+            "siren": sequence_siren(),
+            "name": f"Débiteur {n}",
+            "commune": "Lyon",
+            "source": CompanySource.SIRENE,
+            "updated_at": AT,
+            **fields,
+        }
+    )
+    await company.save()
+    return company
 
 
 async def make_creditor(

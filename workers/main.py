@@ -25,6 +25,7 @@ from app.web import make_environment
 from workers.accounts import delete_expired_signups, send_password_reset
 from workers.email import send_email
 from workers.health import heartbeat
+from workers.scores import recompute_company_score, refresh_stale_scores
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -52,10 +53,12 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 FUNCTIONS = [
     func(send_email, max_tries=8, timeout=60),
     func(send_password_reset, max_tries=3, timeout=30),
+    func(recompute_company_score, max_tries=5, timeout=120),
 ]
 CRON_JOBS = [
     cron(heartbeat, second={0, 15, 30, 45}, run_at_startup=True, unique=True, timeout=10),
     cron(delete_expired_signups, minute=17, second=0, unique=True, timeout=300),
+    cron(refresh_stale_scores, minute=41, second=0, unique=True, timeout=300),
 ]
 
 

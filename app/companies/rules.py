@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from enum import StrEnum
 
 from stdnum import luhn
@@ -94,3 +96,41 @@ def normalise_vat(text: str) -> str:
         return "FR" + str(stdnum_tva.validate(text))
     except ValidationError as error:
         raise InvalidIdentifier(str(error)) from error
+
+
+class Diffusion(StrEnum):
+    """SIRENE's `statutDiffusion`: public, or partly masked at the person's request."""
+
+    PUBLIC = "O"
+    PARTIAL = "P"
+
+
+class CompanySource(StrEnum):
+    """Where a registry row came from."""
+
+    SIRENE = "sirene"  # the INSEE stock files
+    SIREN_ONLY = "siren_only"  # created from a SIREN alone (a creditor's debtor), details unknown
+    DEMO = "demo"  # the fictitious companies of the demo data
+
+
+NATURAL_PERSON_CATEGORY = "1000"  # catégorie juridique of an entreprise individuelle
+SLUG_MAX = 120
+
+
+def is_scored(*, diffusion: Diffusion, is_natural_person: bool) -> bool:
+    """Only a legal person whose data is public gets a public score (and a publication).
+
+    A sole trader, or a unit whose data is partly masked at a person's request, is shown by
+    its SIREN and commune only.
+    """
+    return diffusion is Diffusion.PUBLIC and not is_natural_person
+
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def company_slug(name: str) -> str:
+    """The readable part of a company's address: `Société Générale` → `societe-generale`."""
+    folded = unicodedata.normalize("NFKD", name.replace("œ", "oe").replace("Œ", "OE"))
+    ascii_only = folded.encode("ascii", "ignore").decode().lower()
+    return _NOT_SLUG.sub("-", ascii_only).strip("-")[:SLUG_MAX].rstrip("-")

@@ -8,10 +8,13 @@ from hypothesis import strategies as st
 from stdnum import luhn
 
 from app.companies.rules import (
+    Diffusion,
     InvalidIdentifier,
     SirenProblem,
     UnattributedSiren,
+    company_slug,
     format_siren,
+    is_scored,
     normalise_siren,
     normalise_vat,
     siren_problem,
@@ -157,3 +160,35 @@ def test_a_withdrawn_siren_marker_refuses_ids_it_cannot_hold(org_id: int) -> Non
 )
 def test_a_siren_is_shown_in_unbreakable_groups_of_three(stored: str, shown: str) -> None:
     assert format_siren(stored) == shown
+
+
+@pytest.mark.parametrize(
+    ("diffusion", "is_natural_person", "scored"),
+    [
+        (Diffusion.PUBLIC, False, True),
+        (Diffusion.PUBLIC, True, False),  # a sole trader: SIREN and commune only
+        (Diffusion.PARTIAL, False, False),  # data masked at a person's request
+        (Diffusion.PARTIAL, True, False),
+    ],
+)
+def test_only_a_legal_person_with_public_data_is_scored(
+    diffusion: Diffusion, is_natural_person: bool, scored: bool
+) -> None:
+    assert is_scored(diffusion=diffusion, is_natural_person=is_natural_person) is scored
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Société Générale", "societe-generale"),
+        ("L'ŒUVRE D'ART & CIE", "l-oeuvre-d-art-cie"),
+        ("  R.P.S.  ", "r-p-s"),
+        ("Ça marche !", "ca-marche"),
+        ("", ""),
+        ("北京", ""),
+        ("a" * 200, "a" * 120),
+        ("a" * 119 + " b", "a" * 119),
+    ],
+)
+def test_a_company_slug_is_its_name_in_lower_case_ascii_words(name: str, slug: str) -> None:
+    assert company_slug(name) == slug

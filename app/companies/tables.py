@@ -1,0 +1,44 @@
+"""The company registry: one row per legal unit of the French directory, keyed by SIREN."""
+
+from __future__ import annotations
+
+from piccolo.columns import Boolean, Date, Integer, Serial, Timestamptz, Varchar
+from piccolo.table import Table
+
+from app import limits
+from app.companies.rules import CompanySource, Diffusion
+
+
+class Company(Table):
+    """A legal unit with the public data of the directory, and nothing a person asked to hide.
+
+    A partly diffused unit (`diffusion` P) is stored without the masked fields; a natural
+    person (`is_natural_person`, legal category 1000) is shown as SIREN and commune only.
+    """
+
+    id = Serial(primary_key=True)
+
+    siren = Varchar(length=limits.SIREN, unique=True)
+    name = Varchar(length=limits.COMPANY_NAME, default="")
+    sigle = Varchar(length=limits.SIGLE, default="")
+    usual_names = Varchar(length=limits.SHORT_TEXT, default="")  # usual names and enseignes
+    legal_category = Varchar(length=limits.LEGAL_CATEGORY, default="")
+    naf_code = Varchar(length=limits.NAF_CODE, default="")
+    naf_nomenclature = Varchar(length=limits.NAF_NOMENCLATURE, default="")
+    address = Varchar(length=limits.SHORT_TEXT, default="")
+    postcode = Varchar(length=limits.POSTCODE, default="")
+    commune = Varchar(length=limits.COMMUNE, default="")
+    departement = Varchar(length=limits.DEPARTEMENT, default="")
+    created_on = Date(null=True, default=None)
+    size_band = Varchar(length=limits.SIZE_BAND, default="")
+    is_active = Boolean(default=True)
+    diffusion = Varchar(length=limits.DIFFUSION, choices=Diffusion, default=Diffusion.PUBLIC)
+    is_natural_person = Boolean(default=False)
+    slug = Varchar(length=limits.SLUG, default="")
+    source = Varchar(length=limits.COMPANY_SOURCE, choices=CompanySource)
+    # Bumped with every change to one of its outcomes: a score computed from fewer is stale.
+    outcome_changes = Integer(default=0)
+    updated_at = Timestamptz()
+
+
+TABLES: list[type[Table]] = [Company]

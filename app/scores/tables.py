@@ -1,0 +1,70 @@
+"""Outcomes reported by creditors, and the score stored for each company from them."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    BigInt,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Serial,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+from app import limits
+from app.accounts.tables import Organisation
+from app.companies.tables import Company
+from app.scores.rules import Confidence
+
+
+class Outcome(Table):
+    """What one invoice that reached its due date says of its debtor (a creditor's fact).
+
+    One per (organisation, reference): reporting the same invoice again updates it.
+    """
+
+    id = Serial(primary_key=True)
+
+    organisation = ForeignKey(references=Organisation, on_delete=OnDelete.cascade, null=False)
+    company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
+    reference = Varchar(length=limits.INVOICE_REFERENCE)
+    due_on = Date()
+    amount_cents = BigInt()
+    settled_on = Date(null=True, default=None)
+    is_verified = Boolean(default=False)
+    had_good_reminder = Boolean(default=False)
+    published_on = Date(null=True, default=None)
+    updated_at = Timestamptz()
+
+
+class Score(Table):
+    """The stored result of the score rules for one company; pages read it, never compute it.
+
+    `computed_changes` is the company's `outcome_changes` the result was computed from, and
+    `version` grows with every recomputation, so a page rendered from an older one is stale.
+    """
+
+    id = Serial(primary_key=True)
+
+    company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, unique=True)
+    value = Integer(null=True, default=None)  # None: no outcome counts yet
+    confidence = Varchar(length=limits.CONFIDENCE, choices=Confidence, null=True, default=None)
+    base_value = Integer(null=True, default=None)
+    recommendation_points = Integer(default=0)
+    is_capped_by_publication = Boolean(default=False)
+    verified_count = Integer(default=0)
+    declared_count = Integer(default=0)
+    contributions = JSON(default=[])
+    history = JSON(default=[])
+    computed_changes = Integer(default=0)
+    computed_on = Date()
+    computed_at = Timestamptz()
+    version = Integer(default=1)
+
+
+TABLES: list[type[Table]] = [Outcome, Score]

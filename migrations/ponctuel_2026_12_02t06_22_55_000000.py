@@ -1,0 +1,93 @@
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.table import Table
+
+from app.db import Check, check_statements, length_check
+
+ID = "2026-12-02T06:22:55:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "companies, outcomes, scores: one outcome per invoice reference, checks, lengths"
+
+STATEMENTS = [
+    "CREATE UNIQUE INDEX IF NOT EXISTS outcome_organisation_reference_uniq"
+    " ON outcome (organisation, reference)",
+]
+
+# The columns of the previous migration, written out (see 2026-12-02T06:22:54:098142).
+ENUMERATIONS = [
+    Check(
+        name="company_diffusion_check",
+        table="company",
+        column="diffusion",
+        condition="{column} IN ('O', 'P')",
+    ),
+    Check(
+        name="company_source_check",
+        table="company",
+        column="source",
+        condition="{column} IN ('sirene', 'siren_only', 'demo')",
+    ),
+    Check(
+        name="score_confidence_check",
+        table="score",
+        column="confidence",
+        condition="{column} IN ('low', 'medium', 'high')",
+    ),
+    Check(
+        name="outcome_amount_cents_check",
+        table="outcome",
+        column="amount_cents",
+        condition="{column} > 0",
+    ),
+    Check(
+        name="score_value_check",
+        table="score",
+        column="value",
+        condition="{column} BETWEEN 0 AND 100",
+    ),
+]
+
+TEXT_LENGTHS = [
+    ("company", "siren", 9),
+    ("company", "name", 250),
+    ("company", "sigle", 50),
+    ("company", "usual_names", 500),
+    ("company", "legal_category", 4),
+    ("company", "naf_code", 8),
+    ("company", "naf_nomenclature", 8),
+    ("company", "address", 500),
+    ("company", "postcode", 5),
+    ("company", "commune", 100),
+    ("company", "departement", 3),
+    ("company", "size_band", 2),
+    ("company", "diffusion", 1),
+    ("company", "slug", 120),
+    ("company", "source", 16),
+    ("outcome", "reference", 64),
+    ("score", "confidence", 8),
+]
+
+CHECKS = [
+    *ENUMERATIONS,
+    *(length_check(table, column, length) for table, column, length in TEXT_LENGTHS),
+]
+
+
+class RawTable(Table):
+    pass
+
+
+async def forwards():
+    manager = MigrationManager(
+        migration_id=ID, app_name="ponctuel", description=DESCRIPTION
+    )
+
+    async def run():
+        engine_type = RawTable._meta.db.engine_type
+        for statement in STATEMENTS:
+            await RawTable.raw(statement)
+        for check in CHECKS:
+            for statement in check_statements(engine_type, check):
+                await RawTable.raw(statement)
+
+    manager.add_raw(run)
+    return manager
