@@ -12,7 +12,7 @@ unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help install run test lint format unit integration integration-sqlite integration-postgres \
         browser browser-deps migrate migration bench vendor-htmx vendor-axe vendor-check \
-        messages clean coverage mutation mutation-results screenshots
+        messages clean coverage mutation mutation-results screenshots import-sirene
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ install: ## install Python dependencies from the lock file (and uv itself, from 
 
 run: install ## migrate, seed demo data, start web + worker + Redis + SMTP outbox + OIDC sandbox
 	$(UV) run python -m app.dev.run
+
+import-sirene: install ## import INSEE's stock files: make import-sirene UNITS=StockUniteLegale.zip SIEGES=StockEtablissement.zip
+	$(UV) run python -m app.companies import-sirene $(if $(UNITS),--units "$(UNITS)") $(if $(SIEGES),--establishments "$(SIEGES)")
 
 migrate: install ## apply migrations to DATABASE_URL (SQLite file by default)
 	$(UV) run piccolo migrations forwards ponctuel

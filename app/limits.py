@@ -45,6 +45,7 @@ DIFFUSION = 1
 COMPANY_SOURCE = 16
 INVOICE_REFERENCE = 64
 CONFIDENCE = 8
+IMPORT_KIND = 16
 SHORT_TEXT = 500  # free text on one line (reasons, labels)
 LONG_TEXT = 5000  # free text on several lines (explanations, notes)
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from stdnum import luhn
@@ -134,3 +137,181 @@ def company_slug(name: str) -> str:
     folded = unicodedata.normalize("NFKD", name.replace("œ", "oe").replace("Œ", "OE"))
     ascii_only = folded.encode("ascii", "ignore").decode().lower()
     return _NOT_SLUG.sub("-", ascii_only).strip("-")[:SLUG_MAX].rstrip("-")
+
+
+# --- the INSEE directory's records ---------------------------------------------------------------
+
+MASKED = "[ND]"  # what SIRENE writes in place of a field a person asked to hide
+NAF_REV2 = "NAFRev2"
+
+
+class BadRecord(ValueError):
+    """A row of a SIRENE file that cannot be a legal unit or an establishment."""
+
+
+@dataclass(frozen=True)
+class CompanyFacts:
+    """What the registry keeps of one legal unit of `StockUniteLegale`."""
+
+    siren: str
+    name: str
+    sigle: str
+    usual_names: str
+    legal_category: str
+    naf_code: str
+    naf_nomenclature: str
+    created_on: date | None
+    size_band: str
+    is_active: bool
+    diffusion: Diffusion
+    is_natural_person: bool
+    slug: str
+
+
+@dataclass(frozen=True)
+class HeadOfficeFacts:
+    """What the registry keeps of a unit's head office (`StockEtablissement`, siège)."""
+
+    siren: str
+    address: str
+    postcode: str
+    commune: str
+    departement: str
+    signs: str  # enseignes and the establishment's usual name
+
+
+def _public(value: str | None) -> str:
+    """The value, or nothing when SIRENE masked it."""
+    text = (value or "").strip()
+    return "" if text == MASKED else text
+
+
+def _siren_of(record: Mapping[str, str]) -> str:
+    siren = (record.get("siren") or "").strip()
+    if siren_problem(siren) is SirenProblem.FORMAT:
+        raise BadRecord(f"SIREN {siren!r} is not nine digits")
+    return siren
+
+
+def _day(value: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError as error:
+        raise BadRecord(f"date {value!r} is not YYYY-MM-DD") from error
+
+
+def _joined(values: Iterable[str], limit: int) -> str:
+    unique = list(dict.fromkeys(value for value in values if value))
+    return " | ".join(unique)[:limit]
+
+
+def company_from_unit(record: Mapping[str, str]) -> CompanyFacts:
+    """A legal unit's row, without anything masked and without any person's name.
+
+    A partly diffused unit (`P`) keeps its identifier, status and category only; a natural
+    person (category 1000) keeps no name at all, so neither can be found by name. The key of a
+    SIREN is not checked: the directory is the authority on its own numbers.
+    """
+    siren = _siren_of(record)
+    diffusion_code = (record.get("statutDiffusionUniteLegale") or "").strip()
+    try:
+        diffusion = Diffusion(diffusion_code)
+    except ValueError as error:
+        raise BadRecord(f"diffusion status {diffusion_code!r} is neither O nor P") from error
+    state = (record.get("etatAdministratifUniteLegale") or "").strip()
+    if state not in ("A", "C"):
+        raise BadRecord(f"administrative state {state!r} is neither A nor C")
+    category = _public(record.get("categorieJuridiqueUniteLegale"))
+    is_natural_person = category == NATURAL_PERSON_CATEGORY
+    shows_names = diffusion is Diffusion.PUBLIC and not is_natural_person
+    name = _public(record.get("denominationUniteLegale")) if shows_names else ""
+    usual = (
+        _joined((_public(record.get(f"denominationUsuelle{n}UniteLegale")) for n in (1, 2, 3)), 500)
+        if shows_names
+        else ""
+    )
+    public_details = diffusion is Diffusion.PUBLIC
+    return CompanyFacts(
+        siren=siren,
+        name=name[:250],
+        sigle=(_public(record.get("sigleUniteLegale")) if shows_names else "")[:50],
+        usual_names=usual,
+        legal_category=category[:4],
+        naf_code=_public(record.get("activitePrincipaleUniteLegale"))[:8] if public_details else "",
+        naf_nomenclature=(
+            _public(record.get("nomenclatureActivitePrincipaleUniteLegale"))[:8]
+            if public_details
+            else ""
+        ),
+        created_on=_day(_public(record.get("dateCreationUniteLegale"))) if public_details else None,
+        size_band=_public(record.get("trancheEffectifsUniteLegale"))[:2] if public_details else "",
+        is_active=state == "A",
+        diffusion=diffusion,
+        is_natural_person=is_natural_person,
+        slug=company_slug(name),
+    )
+
+
+def departement_of(commune_code: str, postcode: str) -> str:
+    """The département from the INSEE commune code (2A, 2B, 971…), else from the postcode."""
+    code = commune_code or postcode
+    if len(code) != 5:
+        return ""
+    if code.startswith("97") or code.startswith("98"):
+        return code[:3]
+    if code.startswith("20") and not commune_code:  # a Corsican postcode: 200xx-201xx is 2A
+        return "2A" if code[2] in "01" else "2B"
+    return code[:2]
+
+
+def head_office_from_establishment(
+    record: Mapping[str, str], *, commune_only: bool
+) -> HeadOfficeFacts | None:
+    """The head office's address and signs; None for any other establishment.
+
+    `commune_only` for a natural person (whose head office is often their home) and for a
+    unit partly masked: only the postcode, commune and département are kept.
+    """
+    if (record.get("etablissementSiege") or "").strip().lower() != "true":
+        return None
+    siren = _siren_of(record)
+    postcode = _public(record.get("codePostalEtablissement"))[:5]
+    commune = _public(record.get("libelleCommuneEtablissement"))[:100]
+    partial = (record.get("statutDiffusionEtablissement") or "").strip() != Diffusion.PUBLIC
+    street = ""
+    signs = ""
+    if not (commune_only or partial):
+        street = " ".join(
+            part
+            for part in (
+                _public(record.get("numeroVoieEtablissement")),
+                _public(record.get("indiceRepetitionEtablissement")),
+                _public(record.get("typeVoieEtablissement")),
+                _public(record.get("libelleVoieEtablissement")),
+            )
+            if part
+        )
+        complement = _public(record.get("complementAdresseEtablissement"))
+        street = ", ".join(part for part in (complement, street) if part)[:500]
+        signs = _joined(
+            (
+                _public(record.get(column))
+                for column in (
+                    "enseigne1Etablissement",
+                    "enseigne2Etablissement",
+                    "enseigne3Etablissement",
+                    "denominationUsuelleEtablissement",
+                )
+            ),
+            500,
+        )
+    return HeadOfficeFacts(
+        siren=siren,
+        address=street,
+        postcode=postcode,
+        commune=commune,
+        departement=departement_of(_public(record.get("codeCommuneEtablissement")), postcode),
+        signs=signs,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, Date, Integer, Serial, Timestamptz, Varchar
+from piccolo.columns import BigInt, Boolean, Date, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from app import limits
@@ -21,7 +21,8 @@ class Company(Table):
     siren = Varchar(length=limits.SIREN, unique=True)
     name = Varchar(length=limits.COMPANY_NAME, default="")
     sigle = Varchar(length=limits.SIGLE, default="")
-    usual_names = Varchar(length=limits.SHORT_TEXT, default="")  # usual names and enseignes
+    usual_names = Varchar(length=limits.SHORT_TEXT, default="")  # the unit's usual names
+    signs = Varchar(length=limits.SHORT_TEXT, default="")  # the head office's enseignes
     legal_category = Varchar(length=limits.LEGAL_CATEGORY, default="")
     naf_code = Varchar(length=limits.NAF_CODE, default="")
     naf_nomenclature = Varchar(length=limits.NAF_NOMENCLATURE, default="")
@@ -41,4 +42,21 @@ class Company(Table):
     updated_at = Timestamptz()
 
 
-TABLES: list[type[Table]] = [Company]
+class SireneImport(Table):
+    """One run of the SIRENE import over one file, so that an interrupted run carries on.
+
+    `rows_done` counts the data rows already written (bad ones included), committed with them.
+    """
+
+    id = Serial(primary_key=True)
+
+    kind = Varchar(length=limits.IMPORT_KIND)  # units | establishments
+    file_name = Varchar(length=limits.SHORT_TEXT)
+    fingerprint = Varchar(length=limits.SECRET_HASH, index=True)  # size + first MiB, hashed
+    rows_done = BigInt(default=0)
+    bad_rows = BigInt(default=0)
+    started_at = Timestamptz()
+    finished_at = Timestamptz(null=True, default=None)
+
+
+TABLES: list[type[Table]] = [Company, SireneImport]

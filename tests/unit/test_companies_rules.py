@@ -8,12 +8,16 @@ from hypothesis import strategies as st
 from stdnum import luhn
 
 from app.companies.rules import (
+    BadRecord,
     Diffusion,
     InvalidIdentifier,
     SirenProblem,
     UnattributedSiren,
+    company_from_unit,
     company_slug,
+    departement_of,
     format_siren,
+    head_office_from_establishment,
     is_scored,
     normalise_siren,
     normalise_vat,
@@ -192,3 +196,49 @@ def test_only_a_legal_person_with_public_data_is_scored(
 )
 def test_a_company_slug_is_its_name_in_lower_case_ascii_words(name: str, slug: str) -> None:
     assert company_slug(name) == slug
+
+
+@pytest.mark.parametrize(
+    ("commune_code", "postcode", "departement"),
+    [
+        ("69382", "69002", "69"),
+        ("2A004", "20000", "2A"),
+        ("2B033", "20200", "2B"),
+        ("", "20000", "2A"),  # a Corsican postcode alone: 200xx and 201xx are Corse-du-Sud
+        ("", "20600", "2B"),
+        ("97411", "97400", "974"),
+        ("", "97400", "974"),
+        ("", "75008", "75"),
+        ("", "", ""),
+        ("", "7500", ""),
+    ],
+)
+def test_the_departement_comes_from_the_commune_code_else_from_the_postcode(
+    commune_code: str, postcode: str, departement: str
+) -> None:
+    assert departement_of(commune_code, postcode) == departement
+
+
+def test_a_unit_row_with_an_unknown_state_or_a_short_siren_is_a_bad_record() -> None:
+    from app.dev.sirene_files import siren_for, unit_record
+
+    with pytest.raises(BadRecord, match="administrative state"):
+        company_from_unit(unit_record(siren_for(1), etatAdministratifUniteLegale="F"))
+    with pytest.raises(BadRecord, match="nine digits"):
+        company_from_unit(unit_record("12345"))
+    facts = company_from_unit(
+        unit_record(
+            siren_for(2),
+            denominationUsuelle1UniteLegale="AB",
+            denominationUsuelle2UniteLegale="AB",
+            denominationUsuelle3UniteLegale="CD",
+        )
+    )
+    assert facts.usual_names == "AB | CD"
+
+
+def test_an_establishment_that_is_not_the_head_office_gives_nothing() -> None:
+    from app.dev.sirene_files import head_office_record, siren_for
+
+    record = head_office_record(siren_for(1), etablissementSiege="false")
+    assert head_office_from_establishment(record, commune_only=False) is None

@@ -3,16 +3,16 @@ from piccolo.table import Table
 
 from app.db import Check, check_statements, length_check
 
-ID = "2026-12-02T06:22:55:000000"
+ID = "2026-12-02T06:34:15:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "companies, outcomes, scores: one outcome per invoice reference, checks, lengths"
+DESCRIPTION = "companies, outcomes, scores, imports: one outcome per reference, checks, lengths"
 
 STATEMENTS = [
     "CREATE UNIQUE INDEX IF NOT EXISTS outcome_organisation_reference_uniq"
     " ON outcome (organisation, reference)",
 ]
 
-# The columns of the previous migration, written out (see 2026-12-02T06:22:54:098142).
+# The columns of the previous migration, written out (see 2026-12-02T06:34:14:786693).
 ENUMERATIONS = [
     Check(
         name="company_diffusion_check",
@@ -33,6 +33,12 @@ ENUMERATIONS = [
         condition="{column} IN ('low', 'medium', 'high')",
     ),
     Check(
+        name="sirene_import_kind_check",
+        table="sirene_import",
+        column="kind",
+        condition="{column} IN ('units', 'establishments')",
+    ),
+    Check(
         name="outcome_amount_cents_check",
         table="outcome",
         column="amount_cents",
@@ -51,6 +57,7 @@ TEXT_LENGTHS = [
     ("company", "name", 250),
     ("company", "sigle", 50),
     ("company", "usual_names", 500),
+    ("company", "signs", 500),
     ("company", "legal_category", 4),
     ("company", "naf_code", 8),
     ("company", "naf_nomenclature", 8),
@@ -64,6 +71,9 @@ TEXT_LENGTHS = [
     ("company", "source", 16),
     ("outcome", "reference", 64),
     ("score", "confidence", 8),
+    ("sirene_import", "kind", 16),
+    ("sirene_import", "file_name", 500),
+    ("sirene_import", "fingerprint", 96),
 ]
 
 CHECKS = [
