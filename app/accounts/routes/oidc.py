@@ -279,7 +279,7 @@ async def link_with_password(request: Req) -> Response[Any]:
             user_agent=user_agent(request),
         )
     except DomainError as error:
-        return _link_page(request, link, Form({}, {"password": error.message}), status_code=422)
+        return _link_page(request, link, Form({}, {}).add_error(error), status_code=422)
     await refund_attempt(request, "oidc_link_password")  # only wrong passwords use it up
     try:
         return await finish_login(

@@ -191,7 +191,7 @@ async def verify_login_code(request: Req) -> Response[Any]:
             checks=account_checks(request),
         )
     except DomainError as error:
-        form = Form({}, {"code": error.message})
+        form = Form({}, {}).add_error(error)
         return render(request, "accounts/login_totp.html", form=form, status_code=422)
     second = "totp" if used.recovery_codes_left is None else "recovery_code"
     await open_session(request, used.user, method=f"{pending.method}+{second}")
