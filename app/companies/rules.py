@@ -12,6 +12,7 @@ from enum import StrEnum
 from stdnum import luhn
 from stdnum.exceptions import ValidationError
 from stdnum.fr import siren as stdnum_siren
+from stdnum.fr import siret as stdnum_siret
 from stdnum.fr import tva as stdnum_tva
 
 SIREN_LENGTH = 9
@@ -315,3 +316,91 @@ def head_office_from_establishment(
         departement=departement_of(_public(record.get("codeCommuneEtablissement")), postcode),
         signs=signs,
     )
+
+
+# --- search -------------------------------------------------------------------------------------
+
+QUERY_MAX = 200  # characters of a search kept: no name is longer
+NAME_QUERY_MIN = 2  # fewer characters match too much to be worth a search
+_ELISION = re.compile(r"\b(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’`]", re.IGNORECASE)
+_DOTTED = re.compile(r"\b(?:\w\.){2,}")  # R.P.S. or S.N.C.F
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+# Letters NFKD does not split into a base letter and an accent.
+_LIGATURES = str.maketrans(
+    {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"}
+)
+
+
+def normalise_name(text: str) -> str:
+    """A name as search compares it: lower-case ASCII words, whatever was typed.
+
+    Accents, case, punctuation and spacing are ignored; French elisions go (`l'`, `d'`,
+    `qu'`, straight or typographic apostrophe), and a dotted sigle is one word ("R.P.S." is
+    "rps"). Legal-form words stay: they are neither required nor harmful.
+    """
+    text = text.translate(_LIGATURES)
+    text = _ELISION.sub("", text)
+    text = _DOTTED.sub(lambda match: match.group(0).replace(".", ""), text)
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return " ".join(_NOT_WORD.sub(" ", folded).split())
+
+
+class QueryKind(StrEnum):
+    EMPTY = "empty"  # nothing worth searching for
+    SIREN = "siren"  # a SIREN, a SIRET or a VAT number: one company at most
+    NAME = "name"
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    kind: QueryKind
+    siren: str = ""
+    words: tuple[str, ...] = ()  # the normalised words of a name, the last one maybe a prefix
+
+
+_IDENTIFIER_SEPARATORS = " .-\u00a0\u202f"
+
+
+def parse_query(text: str) -> SearchQuery:
+    """What a search box's text asks for.
+
+    Nine digits with a valid key are a SIREN, fourteen a SIRET (its company's SIREN), `FR`, a
+    key and a SIREN a VAT number; spaces and dots may separate the groups. Anything else is
+    a name, searched by its normalised words. Control characters are dropped and the text is
+    cut at QUERY_MAX characters, so no input is an error.
+    """
+    text = "".join(char for char in text[: QUERY_MAX * 2] if char.isprintable())[:QUERY_MAX]
+    compact = "".join(char for char in text if char not in _IDENTIFIER_SEPARATORS).upper()
+    siren = _siren_in(compact)
+    if siren:
+        return SearchQuery(kind=QueryKind.SIREN, siren=siren)
+    words = tuple(normalise_name(text).split())
+    if sum(len(word) for word in words) < NAME_QUERY_MIN:
+        return SearchQuery(kind=QueryKind.EMPTY)
+    return SearchQuery(kind=QueryKind.NAME, words=words)
+
+
+def _siren_in(compact: str) -> str:
+    """The SIREN a compact identifier names, or "" when it names none."""
+    if compact.isdigit() and compact.isascii():
+        if len(compact) == SIREN_LENGTH and siren_problem(compact) is None:
+            return compact
+        if len(compact) == SIRET_LENGTH and is_valid_siret(compact):
+            return compact[:SIREN_LENGTH]
+        return ""
+    if compact.startswith("FR") and len(compact) == 13:
+        try:
+            vat = normalise_vat(compact)
+        except InvalidIdentifier:
+            return ""
+        siren = vat[4:]
+        return siren if siren_problem(siren) is None else ""
+    return ""
+
+
+SIRET_LENGTH = 14
+
+
+def is_valid_siret(siret: str) -> bool:
+    """Fourteen digits with a valid key, La Poste's establishments included (python-stdnum)."""
+    return bool(stdnum_siret.is_valid(siret)) and siren_problem(siret[:SIREN_LENGTH]) is None

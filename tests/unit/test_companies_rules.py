@@ -8,9 +8,12 @@ from hypothesis import strategies as st
 from stdnum import luhn
 
 from app.companies.rules import (
+    QUERY_MAX,
     BadRecord,
     Diffusion,
     InvalidIdentifier,
+    QueryKind,
+    SearchQuery,
     SirenProblem,
     UnattributedSiren,
     company_from_unit,
@@ -19,8 +22,10 @@ from app.companies.rules import (
     format_siren,
     head_office_from_establishment,
     is_scored,
+    normalise_name,
     normalise_siren,
     normalise_vat,
+    parse_query,
     siren_problem,
     vat_for,
     withdrawn_siren_marker,
@@ -242,3 +247,88 @@ def test_an_establishment_that_is_not_the_head_office_gives_nothing() -> None:
 
     record = head_office_record(siren_for(1), etablissementSiege="false")
     assert head_office_from_establishment(record, commune_only=False) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "normalised"),
+    [
+        ("Société Générale", "societe generale"),
+        ("SOCIETE  GENERALE", "societe generale"),
+        ("société\u00a0générale ", "societe generale"),
+        ("Société Génér", "societe gener"),
+        ("L'Œuvre d’Art", "oeuvre art"),
+        ("Qu'importe", "importe"),
+        ("R.P.S. Conseil", "rps conseil"),
+        ("Crédit Agricole S.A.", "credit agricole sa"),
+        ("Dupont-Martin & Fils", "dupont martin fils"),
+        ("ÉTS Ærø Straße", "ets aero strasse"),
+        ('"*():^-', ""),
+        ("", ""),
+    ],
+)
+def test_names_are_compared_in_lower_case_ascii_words(typed: str, normalised: str) -> None:
+    assert normalise_name(typed) == normalised
+
+
+@given(st.text(max_size=60))
+def test_a_normalised_name_is_lower_case_ascii_words_and_normalising_again_changes_nothing(
+    typed: str,
+) -> None:
+    normalised = normalise_name(typed)
+    assert all(
+        word.isascii() and word.isalnum() and word == word.lower() for word in normalised.split()
+    )
+    assert normalised == " ".join(normalised.split())
+    assert normalise_name(normalised) == normalised
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "552120222",
+        "552 120 222",
+        "552.120.222",
+        " 552-120-222 ",
+        "55212022200013",  # a SIRET: its company
+        "552 120 222 00013",
+        "FR27552120222",
+        "fr 27 552 120 222",
+        "FR27.552.120.222",
+    ],
+)
+def test_a_siren_siret_or_vat_number_asks_for_that_company(typed: str) -> None:
+    assert parse_query(typed) == SearchQuery(kind=QueryKind.SIREN, siren="552120222")
+
+
+def test_la_postes_establishments_lead_to_its_siren() -> None:
+    for siret in ("35600000000048", "35600000009075"):  # Luhn, and the sum-of-digits rule
+        assert parse_query(siret).siren == "356000000"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["552120223", "55212022200014", "FR28552120222", "000000000", "FR00000000000"],
+)
+def test_an_identifier_with_a_wrong_key_is_searched_as_a_name(typed: str) -> None:
+    assert parse_query(typed).kind is QueryKind.NAME
+
+
+@pytest.mark.parametrize("typed", ["", " ", "a", "-", '"*():^-', "\x00", "é", "l'"])
+def test_too_little_to_search_for_is_an_empty_query(typed: str) -> None:
+    assert parse_query(typed) == SearchQuery(kind=QueryKind.EMPTY)
+
+
+def test_a_name_query_keeps_its_words_and_drops_what_cannot_be_typed() -> None:
+    assert parse_query("Société\x00 Génér").words == ("societe", "gener")
+    assert parse_query("ab").words == ("ab",)
+    long = parse_query("mot " * 1000)
+    assert long.kind is QueryKind.NAME and len(" ".join(long.words)) <= QUERY_MAX
+
+
+@given(st.text(max_size=3000))
+def test_any_text_is_a_query_never_an_error(typed: str) -> None:
+    query = parse_query(typed)
+    assert query.kind in QueryKind
+    if query.kind is QueryKind.SIREN:
+        assert siren_problem(query.siren) is None
+    assert sum(len(word) for word in query.words) <= QUERY_MAX
