@@ -17,7 +17,7 @@ import io
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -35,6 +35,7 @@ from app.companies.rules import (
     HeadOfficeFacts,
     company_from_unit,
     head_office_from_establishment,
+    other_names_norm,
 )
 from app.companies.tables import Company, SireneImport
 
@@ -254,12 +255,30 @@ UNIT_FIELDS = (
     "diffusion",
     "is_natural_person",
     "slug",
+    "name_norm",
+    "sigle_norm",
+    "other_names_norm",
 )
-OFFICE_FIELDS = ("siren", "address", "postcode", "commune", "departement", "signs")
+OFFICE_FIELDS = (
+    "siren",
+    "address",
+    "postcode",
+    "commune",
+    "departement",
+    "signs",
+    "other_names_norm",
+)
 
 
 def _unit_values(facts: CompanyFacts) -> tuple[Any, ...]:
     return tuple(getattr(facts, name) for name in UNIT_FIELDS)
+
+
+@dataclass(frozen=True)
+class KnownUnit:
+    commune_only: bool  # a natural person, or a unit partly masked
+    sigle: str
+    usual_names: str
 
 
 class _Writer:
@@ -303,20 +322,28 @@ class _Writer:
             rows,
         )
 
-    async def restricted(self, sirens: Sequence[str]) -> dict[str, bool]:
-        """Which of these SIRENs the registry knows, and whether each shows its commune only
-        (a natural person, or a unit partly masked)."""
+    async def known_units(self, sirens: Sequence[str]) -> dict[str, KnownUnit]:
+        """The units of these SIRENs that the registry holds."""
         if not sirens:
             return {}
-        select = "SELECT siren, (is_natural_person OR diffusion = 'P') AS restricted FROM company"
+        select = (
+            "SELECT siren, (is_natural_person OR diffusion = 'P') AS restricted, sigle,"
+            " usual_names FROM company"
+        )
         if self.is_postgres:
             found = await self.connection.fetch(
                 f"{select} WHERE siren = ANY($1::text[])", list(sirens)
             )
-            return {row["siren"]: row["restricted"] for row in found}
-        marks = ", ".join("?" for _ in sirens)
-        cursor = await self.connection.execute(f"{select} WHERE siren IN ({marks})", list(sirens))
-        return {row["siren"]: bool(row["restricted"]) for row in await cursor.fetchall()}
+        else:
+            marks = ", ".join("?" for _ in sirens)
+            cursor = await self.connection.execute(
+                f"{select} WHERE siren IN ({marks})", list(sirens)
+            )
+            found = await cursor.fetchall()
+        return {
+            row["siren"]: KnownUnit(bool(row["restricted"]), row["sigle"], row["usual_names"])
+            for row in found
+        }
 
     async def offices(self, batch: Sequence[HeadOfficeFacts], now: datetime) -> None:
         """The head offices' fields, on the rows where they changed."""
@@ -476,7 +503,7 @@ async def _write_batch(
             for line, item in sieges
             if (item.get("etablissementSiege") or "").strip().lower() == "true"
         ]
-        known = await writer.restricted(
+        known = await writer.known_units(
             [(item.get("siren") or "").strip() for _, item in head_offices]
         )
         offices: dict[str, HeadOfficeFacts] = {}
@@ -484,13 +511,15 @@ async def _write_batch(
             siren = (item.get("siren") or "").strip()
             if siren not in known:
                 continue
+            unit = known[siren]
             try:
-                office = head_office_from_establishment(item, commune_only=known[siren])
+                office = head_office_from_establishment(item, commune_only=unit.commune_only)
             except BadRecord as error:
                 bad.append(BadRow(line, str(error)))
                 continue
             if office is not None:
-                offices[office.siren] = office
+                names = other_names_norm(unit.sigle, unit.usual_names, office.signs)
+                offices[office.siren] = replace(office, other_names_norm=names)
         operation = writer.offices(list(offices.values()), now) if offices else None
         written = len(offices)
         skipped = len(sieges) - written  # not a head office, or of a unit the registry lacks

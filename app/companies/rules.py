@@ -167,6 +167,9 @@ class CompanyFacts:
     diffusion: Diffusion
     is_natural_person: bool
     slug: str
+    name_norm: str  # the name as search compares it
+    sigle_norm: str
+    other_names_norm: str  # sigle and usual names, likewise
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,7 @@ class HeadOfficeFacts:
     commune: str
     departement: str
     signs: str  # enseignes and the establishment's usual name
+    other_names_norm: str = ""  # set by the import, with the unit's sigle and usual names
 
 
 def _public(value: str | None) -> str:
@@ -227,7 +231,8 @@ def company_from_unit(record: Mapping[str, str]) -> CompanyFacts:
     category = _public(record.get("categorieJuridiqueUniteLegale"))
     is_natural_person = category == NATURAL_PERSON_CATEGORY
     shows_names = diffusion is Diffusion.PUBLIC and not is_natural_person
-    name = _public(record.get("denominationUniteLegale")) if shows_names else ""
+    name = (_public(record.get("denominationUniteLegale")) if shows_names else "")[:250]
+    sigle = (_public(record.get("sigleUniteLegale")) if shows_names else "")[:50]
     usual = (
         _joined((_public(record.get(f"denominationUsuelle{n}UniteLegale")) for n in (1, 2, 3)), 500)
         if shows_names
@@ -236,8 +241,8 @@ def company_from_unit(record: Mapping[str, str]) -> CompanyFacts:
     public_details = diffusion is Diffusion.PUBLIC
     return CompanyFacts(
         siren=siren,
-        name=name[:250],
-        sigle=(_public(record.get("sigleUniteLegale")) if shows_names else "")[:50],
+        name=name,
+        sigle=sigle,
         usual_names=usual,
         legal_category=category[:4],
         naf_code=_public(record.get("activitePrincipaleUniteLegale"))[:8] if public_details else "",
@@ -252,6 +257,9 @@ def company_from_unit(record: Mapping[str, str]) -> CompanyFacts:
         diffusion=diffusion,
         is_natural_person=is_natural_person,
         slug=company_slug(name),
+        name_norm=normalise_name(name),
+        sigle_norm=normalise_name(sigle),
+        other_names_norm=other_names_norm(sigle, usual, ""),
     )
 
 
@@ -404,3 +412,11 @@ SIRET_LENGTH = 14
 def is_valid_siret(siret: str) -> bool:
     """Fourteen digits with a valid key, La Poste's establishments included (python-stdnum)."""
     return bool(stdnum_siret.is_valid(siret)) and siren_problem(siret[:SIREN_LENGTH]) is None
+
+
+OTHER_NAMES_NORM_MAX = 1100
+
+
+def other_names_norm(sigle: str, usual_names: str, signs: str) -> str:
+    """The sigle, usual names and head office's signs, as search compares them."""
+    return normalise_name(" ".join((sigle, usual_names, signs)))[:OTHER_NAMES_NORM_MAX]

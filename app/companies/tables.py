@@ -23,6 +23,10 @@ class Company(Table):
     sigle = Varchar(length=limits.SIGLE, default="")
     usual_names = Varchar(length=limits.SHORT_TEXT, default="")  # the unit's usual names
     signs = Varchar(length=limits.SHORT_TEXT, default="")  # the head office's enseignes
+    # Searched columns (app/companies/search.py): normalised by rules.normalise_name.
+    name_norm = Varchar(length=limits.COMPANY_NAME, default="")
+    sigle_norm = Varchar(length=limits.SIGLE, default="")
+    other_names_norm = Varchar(length=limits.OTHER_NAMES_NORM, default="")
     legal_category = Varchar(length=limits.LEGAL_CATEGORY, default="")
     naf_code = Varchar(length=limits.NAF_CODE, default="")
     naf_nomenclature = Varchar(length=limits.NAF_NOMENCLATURE, default="")

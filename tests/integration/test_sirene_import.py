@@ -141,6 +141,11 @@ async def test_units_are_stored_without_anything_masked_and_without_any_persons_
         "12",
         "5710",
     )
+    assert (sa["name_norm"], sa["sigle_norm"], sa["other_names_norm"]) == (
+        "societe generale",
+        "sg",
+        "sg",
+    )
     assert found[CEASED]["is_active"] is False
     masked = found[MASKED]
     assert (masked["name"], masked["sigle"], masked["naf_code"], masked["diffusion"]) == (
@@ -151,6 +156,7 @@ async def test_units_are_stored_without_anything_masked_and_without_any_persons_
     )
     person = found[PERSON]
     assert (person["name"], person["is_natural_person"], person["slug"]) == ("", True, "")
+    assert (person["name_norm"], person["sigle_norm"], person["other_names_norm"]) == ("", "", "")
     assert (found[OLD_NAF]["naf_code"], found[OLD_NAF]["naf_nomenclature"]) == ("74.1A", "NAFRev1")
     assert found[QUOTED]["name"] == 'DUPONT, FILS & "CIE"'
     every_value = " ".join(str(value) for row in found.values() for value in row.values())
@@ -170,6 +176,7 @@ async def test_head_offices_give_the_address_and_a_person_or_masked_unit_keeps_i
     assert report.bad_rows[0].line == 7
     found = await companies()
     sa = found[SA]
+    assert sa["other_names_norm"] == "sg sg agence"  # the sigle, then the head office's sign
     assert (sa["address"], sa["postcode"], sa["commune"], sa["departement"], sa["signs"]) == (
         "TOUR SG, 12 RUE DE LA REPUBLIQUE",
         "69002",

@@ -3,7 +3,7 @@ from piccolo.table import Table
 
 from app.db import Check, check_statements, length_check
 
-ID = "2026-12-02T06:34:15:000000"
+ID = "2026-12-02T06:44:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "companies, outcomes, scores, imports: one outcome per reference, checks, lengths"
 
@@ -12,7 +12,33 @@ STATEMENTS = [
     " ON outcome (organisation, reference)",
 ]
 
-# The columns of the previous migration, written out (see 2026-12-02T06:34:14:786693).
+# Company search (app/companies/search.py) over the normalised name columns.
+SEARCH_STATEMENTS = {
+    "postgres": [
+        "CREATE INDEX IF NOT EXISTS company_search_gin ON company"
+        " USING GIN (to_tsvector('simple', name_norm || ' ' || other_names_norm))",
+    ],
+    # An FTS5 index of the same columns, kept in step with the table by triggers.
+    "sqlite": [
+        "CREATE VIRTUAL TABLE IF NOT EXISTS company_search USING fts5("
+        "name_norm, other_names_norm, content='company', content_rowid='id',"
+        " tokenize='unicode61', prefix='2 3 4')",
+        "CREATE TRIGGER IF NOT EXISTS company_search_insert AFTER INSERT ON company BEGIN"
+        " INSERT INTO company_search (rowid, name_norm, other_names_norm)"
+        " VALUES (new.id, new.name_norm, new.other_names_norm); END",
+        "CREATE TRIGGER IF NOT EXISTS company_search_delete AFTER DELETE ON company BEGIN"
+        " INSERT INTO company_search (company_search, rowid, name_norm, other_names_norm)"
+        " VALUES ('delete', old.id, old.name_norm, old.other_names_norm); END",
+        "CREATE TRIGGER IF NOT EXISTS company_search_update"
+        " AFTER UPDATE OF name_norm, other_names_norm ON company BEGIN"
+        " INSERT INTO company_search (company_search, rowid, name_norm, other_names_norm)"
+        " VALUES ('delete', old.id, old.name_norm, old.other_names_norm);"
+        " INSERT INTO company_search (rowid, name_norm, other_names_norm)"
+        " VALUES (new.id, new.name_norm, new.other_names_norm); END",
+    ],
+}
+
+# The columns of the previous migration, written out (see 2026-12-02T06:43:59:745004).
 ENUMERATIONS = [
     Check(
         name="company_diffusion_check",
@@ -58,6 +84,9 @@ TEXT_LENGTHS = [
     ("company", "sigle", 50),
     ("company", "usual_names", 500),
     ("company", "signs", 500),
+    ("company", "name_norm", 250),
+    ("company", "sigle_norm", 50),
+    ("company", "other_names_norm", 1100),
     ("company", "legal_category", 4),
     ("company", "naf_code", 8),
     ("company", "naf_nomenclature", 8),
@@ -93,7 +122,7 @@ async def forwards():
 
     async def run():
         engine_type = RawTable._meta.db.engine_type
-        for statement in STATEMENTS:
+        for statement in [*STATEMENTS, *SEARCH_STATEMENTS[engine_type]]:
             await RawTable.raw(statement)
         for check in CHECKS:
             for statement in check_statements(engine_type, check):

@@ -1,0 +1,119 @@
+"""Company search, with the same cases on both engines (FTS5 on SQLite, tsvector on PG)."""
+
+from __future__ import annotations
+
+import pytest
+from litestar import Litestar
+
+from app.companies.rules import Diffusion, normalise_name, other_names_norm, parse_query
+from app.companies.search import Filters, search_companies
+from app.companies.tables import Company
+from tests.factories import make_company
+
+SOCIETE_GENERALE = "552120222"
+
+
+async def company(name: str, *, siren: str | None = None, **fields: object) -> Company:
+    sigle = str(fields.pop("sigle", ""))
+    usual = str(fields.pop("usual_names", ""))
+    return await make_company(
+        **({"siren": siren} if siren else {}),
+        name=name,
+        sigle=sigle,
+        usual_names=usual,
+        name_norm=normalise_name(name),
+        sigle_norm=normalise_name(sigle),
+        other_names_norm=other_names_norm(sigle, usual, ""),
+        **fields,
+    )
+
+
+@pytest.fixture
+async def registry(db: Litestar) -> None:
+    """Société Générale among names that look like it."""
+    await company("SOCIETE GENERALE DE TRANSPORTS", is_active=False, size_band="53")
+    await company("GENERALE DE SOCIETES ET DE SERVICES", size_band="21")
+    await company("SOCIETE GENERALE DES EAUX DE LA VALLEE", size_band="03")
+    await company(
+        "SOCIETE GENERALE",
+        siren=SOCIETE_GENERALE,
+        sigle="SG",
+        size_band="53",
+        departement="75",
+        postcode="75009",
+        naf_code="64.19Z",
+    )
+    await company("SG CONSEIL", departement="69", postcode="69002", naf_code="70.22Z")
+    # A sole trader: the import keeps no name; were one stored, search must still not show it.
+    await company("CLAIRE MARTIN", is_natural_person=True, commune="LYON")
+    await company("SOCIETE GENERALE FANTOME", diffusion=Diffusion.PARTIAL)
+
+
+async def names(typed: str, **filters: object) -> list[str]:
+    page = await search_companies(parse_query(typed), filters=Filters(**filters))  # type: ignore[arg-type]
+    return [hit.name for hit in page.hits]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "societe generale",
+        "Société Génér",
+        "SOCIETE GENERAL",
+        "société  générale",
+        "552 120 222",
+        "FR27552120222",
+        "55212022200013",
+    ],
+)
+async def test_societe_generale_comes_first_however_it_is_typed(registry: None, typed: str) -> None:
+    assert (await names(typed))[0] == "SOCIETE GENERALE"
+
+
+async def test_every_word_must_match_the_last_as_a_prefix_and_ceased_ones_come_last(
+    registry: None,
+) -> None:
+    assert await names("societe gen") == [  # "societes" is another word than "societe"
+        "SOCIETE GENERALE",
+        "SOCIETE GENERALE DES EAUX DE LA VALLEE",  # active, before the larger ceased one
+        "SOCIETE GENERALE DE TRANSPORTS",
+    ]
+    assert await names("transports") == ["SOCIETE GENERALE DE TRANSPORTS"]
+    assert await names("sg") == ["SOCIETE GENERALE", "SG CONSEIL"]  # the sigle counts too
+
+
+async def test_a_sole_trader_or_a_masked_unit_is_never_found_by_name(registry: None) -> None:
+    assert await names("fantome") == []
+    assert await names("claire martin") == []
+    sole_trader = await Company.select(Company.siren).where(Company.is_natural_person.eq(True))
+    page = await search_companies(parse_query(sole_trader[0]["siren"]))
+    assert [(hit.siren, hit.commune, hit.is_natural_person) for hit in page.hits] == [
+        (sole_trader[0]["siren"], "LYON", True)
+    ]
+
+
+async def test_filters_narrow_the_results(registry: None) -> None:
+    assert await names("s", departement="69") == []  # one letter is no search
+    assert await names("sg", departement="69") == ["SG CONSEIL"]
+    assert await names("sg", postcode="750") == ["SOCIETE GENERALE"]
+    assert await names("sg", naf="70") == ["SG CONSEIL"]
+    assert await names("societe generale", is_active=False) == ["SOCIETE GENERALE DE TRANSPORTS"]
+
+
+async def test_results_come_a_page_at_a_time(registry: None) -> None:
+    first = await search_companies(parse_query("societe gen"), per_page=2)
+    second = await search_companies(parse_query("societe gen"), per_page=2, page=2)
+    assert (len(first.hits), first.has_more, len(second.hits), second.has_more) == (
+        2,
+        True,
+        1,
+        False,
+    )
+    assert {hit.siren for hit in first.hits}.isdisjoint(hit.siren for hit in second.hits)
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "a", '"*():^-', "x" * 1000, "\x00societe", "NEAR(societe)", "societe OR 1=1"]
+)
+async def test_any_text_gives_results_or_none_never_an_error(registry: None, typed: str) -> None:
+    await search_companies(parse_query(typed))
