@@ -33,6 +33,7 @@ IP_ADDRESS = 64
 USER_AGENT = 300
 COMPANY_NAME = 250  # SIRENE denominations run to 120 characters; room for usual names
 SIGLE = 50
+SEARCH_WORD = 30  # rules.TYPO_MAX_LENGTH
 OTHER_NAMES_NORM = 1100  # sigle, usual names and signs, normalised for search
 SLUG = 120
 NAF_CODE = 8  # 62.01Z, or an older nomenclature's code as given

@@ -15,7 +15,7 @@ import csv
 import hashlib
 import io
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -36,6 +36,7 @@ from app.companies.rules import (
     company_from_unit,
     head_office_from_establishment,
     other_names_norm,
+    typo_variants,
 )
 from app.companies.tables import Company, SireneImport
 
@@ -322,6 +323,22 @@ class _Writer:
             rows,
         )
 
+    async def words(self, names: Iterable[str]) -> None:
+        """The names' words into the vocabulary of typo tolerance (search_word)."""
+        rows = sorted(
+            {
+                (variant, word)
+                for name in names
+                for word in name.split()
+                for variant in typo_variants(word)
+            }
+        )
+        if not rows:
+            return
+        sql = "INSERT INTO search_word (variant, word) VALUES ({}) ON CONFLICT DO NOTHING"
+        marks = "$1, $2" if self.is_postgres else "?, ?"
+        await self.connection.executemany(sql.format(marks), rows)
+
     async def known_units(self, sirens: Sequence[str]) -> dict[str, KnownUnit]:
         """The units of these SIRENs that the registry holds."""
         if not sirens:
@@ -493,7 +510,14 @@ async def _write_batch(
                 bad.append(BadRow(line, str(error)))
                 continue
             units[facts.siren] = facts  # the same SIREN twice in a batch: the last one wins
-        operation = writer.units(list(units.values()), now) if units else None
+        operation = (
+            _both(
+                writer.units(list(units.values()), now),
+                writer.words(f"{u.name_norm} {u.other_names_norm}" for u in units.values()),
+            )
+            if units
+            else None
+        )
         written, skipped = len(units), 0
     else:
         sieges = [(line, item) for line, item in batch if not isinstance(item, BadRow)]
@@ -520,7 +544,14 @@ async def _write_batch(
             if office is not None:
                 names = other_names_norm(unit.sigle, unit.usual_names, office.signs)
                 offices[office.siren] = replace(office, other_names_norm=names)
-        operation = writer.offices(list(offices.values()), now) if offices else None
+        operation = (
+            _both(
+                writer.offices(list(offices.values()), now),
+                writer.words(office.other_names_norm for office in offices.values()),
+            )
+            if offices
+            else None
+        )
         written = len(offices)
         skipped = len(sieges) - written  # not a head office, or of a unit the registry lacks
     for row in bad:
@@ -529,6 +560,11 @@ async def _write_batch(
     report.written += written
     report.skipped += skipped
     await _commit(writer, operation, import_id, report)
+
+
+async def _both(first: Awaitable[None], second: Awaitable[None]) -> None:
+    await first
+    await second
 
 
 async def _commit(writer: _Writer, operation: Any, import_id: int, report: ImportReport) -> None:

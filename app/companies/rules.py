@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from rapidfuzz.distance import OSA
 from stdnum import luhn
 from stdnum.exceptions import ValidationError
 from stdnum.fr import siren as stdnum_siren
@@ -420,3 +421,27 @@ OTHER_NAMES_NORM_MAX = 1100
 def other_names_norm(sigle: str, usual_names: str, signs: str) -> str:
     """The sigle, usual names and head office's signs, as search compares them."""
     return normalise_name(" ".join((sigle, usual_names, signs)))[:OTHER_NAMES_NORM_MAX]
+
+
+# --- typo tolerance -----------------------------------------------------------------------------
+
+TYPO_MIN_LENGTH = 4  # shorter words are too many one typo apart to guess which was meant
+TYPO_MAX_LENGTH = 30
+
+
+def one_deletion_variants(word: str) -> set[str]:
+    """The word and every word one letter shorter: two words one typo apart share one of these
+    (a substitution, a missing or an extra letter, or two letters swapped)."""
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def typo_variants(word: str) -> set[str]:
+    """What the vocabulary stores for a word of a name ({} for words too short or too long)."""
+    if not TYPO_MIN_LENGTH <= len(word) <= TYPO_MAX_LENGTH:
+        return set()
+    return one_deletion_variants(word)
+
+
+def is_one_typo_apart(typed: str, word: str) -> bool:
+    """At most one substitution, missing or extra letter, or swap of two neighbours."""
+    return bool(OSA.distance(typed, word, score_cutoff=1) <= 1)

@@ -9,13 +9,21 @@ and partly masked units are never found by name, only by their SIREN.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice, product
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
-from app.companies.rules import QueryKind, SearchQuery
-from app.companies.tables import Company
+from app.companies.rules import (
+    QueryKind,
+    SearchQuery,
+    is_one_typo_apart,
+    one_deletion_variants,
+    typo_variants,
+)
+from app.companies.tables import Company, SearchWord
 
 PER_PAGE = 20
 
@@ -104,32 +112,98 @@ async def search_companies(
         )
         return SearchPage(hits=tuple(_hit(row) for row in rows), page=1, has_more=False)
     offset = (page - 1) * per_page
-    if isinstance(Company._meta.db, PostgresEngine):
-        rows = await _postgres(query, filters, per_page + 1, offset)
-    else:
-        rows = await _sqlite(query, filters, per_page + 1, offset)
+    typed: Terms = [[(word, False)] for word in query.words]
+    typed[-1] = [(query.words[-1], True)]  # the word being typed: a prefix
+    rows = await _matching(query, typed, filters, per_page + 1, offset)
+    if not rows and (page == 1 or not await _matching(query, typed, filters, 1, 0)):
+        # The words as typed find nothing: try the words they may be one typo away from.
+        meant = await _with_typos(typed)
+        if meant != typed:
+            rows = await _matching(query, meant, filters, per_page + 1, offset)
     hits = tuple(_hit(row) for row in rows[:per_page])
     return SearchPage(hits=hits, page=page, has_more=len(rows) > per_page)
 
 
-async def _sqlite(
-    query: SearchQuery, filters: Filters, limit: int, offset: int
+# Each query word, as the alternatives it may match: (word, is a prefix).
+Terms = list[list[tuple[str, bool]]]
+
+
+async def _matching(
+    query: SearchQuery, terms: Terms, filters: Filters, limit: int, offset: int
 ) -> list[dict[str, Any]]:
-    *whole, last = query.words
-    match = " ".join([*(f'"{word}"' for word in whole), f'"{last}"*'])
+    if isinstance(Company._meta.db, PostgresEngine):
+        return await _postgres(query, terms, filters, limit, offset)
+    return await _sqlite(query, terms, filters, limit, offset)
+
+
+async def _with_typos(terms: Terms) -> Terms:
+    """Each typed word with the registry's words one typo away from it."""
+    typed = {word for alternatives in terms for word, _ in alternatives if typo_variants(word)}
+    if not typed:
+        return terms
+    variants = set().union(*(one_deletion_variants(word) for word in typed))
+    rows = await SearchWord.select(SearchWord.word).where(SearchWord.variant.is_in(list(variants)))
+    known = {row["word"] for row in rows}
+    return [
+        alternatives
+        + [
+            (word, False)
+            for word in sorted(known)
+            for typed_word, _ in alternatives
+            if typed_word != word
+            and typo_variants(typed_word)
+            and is_one_typo_apart(typed_word, word)
+        ]
+        for alternatives in terms
+    ]
+
+
+PHRASES_MAX = 32
+
+
+def _phrases(terms: Terms) -> list[str]:
+    """The names the words may spell out, for the exact-name rank (the typed one first)."""
+    words = [[word for word, _ in alternatives] for alternatives in terms]
+    return [" ".join(phrase) for phrase in islice(product(*words), PHRASES_MAX)]
+
+
+async def index_search_words(names: Iterable[str]) -> None:
+    """Add the words of these (normalised) names to the vocabulary of typo tolerance."""
+    rows = {
+        (variant, word)
+        for name in names
+        for word in name.split()
+        for variant in typo_variants(word)
+    }
+    if rows:
+        await SearchWord.insert(
+            *(SearchWord(variant=variant, word=word) for variant, word in sorted(rows))
+        ).on_conflict(target=(SearchWord.variant, SearchWord.word), action="DO NOTHING")
+
+
+async def _sqlite(
+    query: SearchQuery, terms: Terms, filters: Filters, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    match = " AND ".join(
+        "(" + " OR ".join(f'"{word}"' + ("*" if prefix else "") for word, prefix in options) + ")"
+        for options in terms
+    )
     where, values = _filter_sql(filters, "c.")
+    phrases = _phrases(terms)
+    marks = ", ".join("{}" for _ in phrases)
     rows: list[dict[str, Any]] = await Company.raw(
         f"SELECT {', '.join('c.' + c.strip() for c in _COLUMNS.split(','))}"  # noqa: S608
         " FROM company_search JOIN company AS c ON c.id = company_search.rowid"
         " WHERE company_search MATCH {} AND NOT c.is_natural_person AND c.diffusion = 'O'"
         f"{where}"
-        " ORDER BY c.name_norm = {} DESC, c.sigle_norm = {} DESC, c.is_active DESC,"
+        f" ORDER BY c.name_norm IN ({marks}) DESC, c.sigle_norm IN ({marks}) DESC,"
+        " c.is_active DESC,"
         f" bm25(company_search, 10.0, 3.0), {_SIZE.replace('size_band', 'c.size_band')} DESC,"
         " c.siren LIMIT {} OFFSET {}",
         match,
         *values,
-        " ".join(query.words),
-        " ".join(query.words),
+        *phrases,
+        *phrases,
         limit,
         offset,
     )
@@ -140,23 +214,27 @@ _DOCUMENT = "to_tsvector('simple', name_norm || ' ' || other_names_norm)"
 
 
 async def _postgres(
-    query: SearchQuery, filters: Filters, limit: int, offset: int
+    query: SearchQuery, terms: Terms, filters: Filters, limit: int, offset: int
 ) -> list[dict[str, Any]]:
-    *whole, last = query.words
-    tsquery = " & ".join([*whole, f"{last}:*"])
+    tsquery = " & ".join(
+        "(" + " | ".join(word + (":*" if prefix else "") for word, prefix in options) + ")"
+        for options in terms
+    )
     where, values = _filter_sql(filters, "")
+    phrases = _phrases(terms)
+    marks = ", ".join("{}" for _ in phrases)
     rows: list[dict[str, Any]] = await Company.raw(
         f"SELECT {_COLUMNS} FROM company"  # noqa: S608 (fixed SQL, values bound)
         f" WHERE {_DOCUMENT} @@ to_tsquery('simple', {{}})"
         " AND NOT is_natural_person AND diffusion = 'O'"
         f"{where}"
-        " ORDER BY name_norm = {} DESC, sigle_norm = {} DESC, is_active DESC,"
+        f" ORDER BY name_norm IN ({marks}) DESC, sigle_norm IN ({marks}) DESC, is_active DESC,"
         f" ts_rank({_DOCUMENT}, to_tsquery('simple', {{}})) DESC, {_SIZE} DESC, siren"
         " LIMIT {} OFFSET {}",
         tsquery,
         *values,
-        " ".join(query.words),
-        " ".join(query.words),
+        *phrases,
+        *phrases,
         tsquery,
         limit,
         offset,

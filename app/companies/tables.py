@@ -46,6 +46,20 @@ class Company(Table):
     updated_at = Timestamptz()
 
 
+class SearchWord(Table):
+    """The words of the registry's names, each under itself and its one-letter-shorter forms.
+
+    A typed word one typo away from a stored word shares one of these variants with it, so the
+    words it may mean are found by an indexed look-up (app/companies/search.py).
+    (variant, word) is unique (raw index migration).
+    """
+
+    id = Serial(primary_key=True)
+
+    variant = Varchar(length=limits.SEARCH_WORD)
+    word = Varchar(length=limits.SEARCH_WORD)
+
+
 class SireneImport(Table):
     """One run of the SIRENE import over one file, so that an interrupted run carries on.
 
@@ -63,4 +77,4 @@ class SireneImport(Table):
     finished_at = Timestamptz(null=True, default=None)
 
 
-TABLES: list[type[Table]] = [Company, SireneImport]
+TABLES: list[type[Table]] = [Company, SearchWord, SireneImport]

@@ -6,7 +6,7 @@ import pytest
 from litestar import Litestar
 
 from app.companies.rules import Diffusion, normalise_name, other_names_norm, parse_query
-from app.companies.search import Filters, search_companies
+from app.companies.search import Filters, index_search_words, search_companies
 from app.companies.tables import Company
 from tests.factories import make_company
 
@@ -16,6 +16,7 @@ SOCIETE_GENERALE = "552120222"
 async def company(name: str, *, siren: str | None = None, **fields: object) -> Company:
     sigle = str(fields.pop("sigle", ""))
     usual = str(fields.pop("usual_names", ""))
+    await index_search_words([normalise_name(name), other_names_norm(sigle, usual, "")])
     return await make_company(
         **({"siren": siren} if siren else {}),
         name=name,
@@ -47,6 +48,7 @@ async def registry(db: Litestar) -> None:
     # A sole trader: the import keeps no name; were one stored, search must still not show it.
     await company("CLAIRE MARTIN", is_natural_person=True, commune="LYON")
     await company("SOCIETE GENERALE FANTOME", diffusion=Diffusion.PARTIAL)
+    await company("MENUISERIE DUVAL", usual_names="ATELIER DU BOIS")
 
 
 async def names(typed: str, **filters: object) -> list[str]:
@@ -117,3 +119,39 @@ async def test_results_come_a_page_at_a_time(registry: None) -> None:
 )
 async def test_any_text_gives_results_or_none_never_an_error(registry: None, typed: str) -> None:
     await search_companies(parse_query(typed))
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "menuiserje",  # a letter replaced
+        "menuisrie",  # a letter missing
+        "menuisserie",  # a letter too many
+        "meniuserie",  # two letters swapped
+        "menuiserie duvla",
+        "ateleir du bois",  # in a usual name
+    ],
+)
+async def test_one_typo_in_a_word_still_finds_the_company(registry: None, typed: str) -> None:
+    assert await names(typed) == ["MENUISERIE DUVAL"]
+
+
+@pytest.mark.parametrize(
+    "typed", ["socete generale", "societe generlae", "SOCIETE GENERALR", "sociéte génarale"]
+)
+async def test_a_typo_in_societe_generale_still_finds_it_first(registry: None, typed: str) -> None:
+    assert (await names(typed))[0] == "SOCIETE GENERALE"
+
+
+async def test_typos_are_looked_for_only_when_the_words_as_typed_find_nothing(
+    registry: None,
+) -> None:
+    assert await names("duval") == ["MENUISERIE DUVAL"]
+    await company("MENUISERIE DUVAK")  # one typo from DUVAL, and a company of its own
+    assert await names("duvak") == ["MENUISERIE DUVAK"]  # found as typed: no typo guessed
+    assert sorted(await names("menuiserie duvax")) == ["MENUISERIE DUVAK", "MENUISERIE DUVAL"]
+
+
+async def test_two_typos_in_one_word_or_a_short_word_are_not_guessed(registry: None) -> None:
+    assert await names("mneuisrie") == []
+    assert await names("sgx") == []

@@ -21,6 +21,8 @@ from app.companies.importers import (
     SireneFileError,
     import_file,
 )
+from app.companies.rules import parse_query
+from app.companies.search import search_companies
 from app.companies.tables import Company, SireneImport
 from app.dev.sirene_files import (
     head_office_record,
@@ -159,6 +161,8 @@ async def test_units_are_stored_without_anything_masked_and_without_any_persons_
     assert (person["name_norm"], person["sigle_norm"], person["other_names_norm"]) == ("", "", "")
     assert (found[OLD_NAF]["naf_code"], found[OLD_NAF]["naf_nomenclature"]) == ("74.1A", "NAFRev1")
     assert found[QUOTED]["name"] == 'DUPONT, FILS & "CIE"'
+    typo = await search_companies(parse_query("societe generael"))  # the vocabulary is filled
+    assert [hit.siren for hit in typo.hits] == [SA]
     every_value = " ".join(str(value) for row in found.values() for value in row.values())
     for hidden in ("[ND]", "MARTIN", "CLAIRE"):
         assert hidden not in every_value

@@ -21,12 +21,15 @@ from app.companies.rules import (
     departement_of,
     format_siren,
     head_office_from_establishment,
+    is_one_typo_apart,
     is_scored,
     normalise_name,
     normalise_siren,
     normalise_vat,
+    one_deletion_variants,
     parse_query,
     siren_problem,
+    typo_variants,
     vat_for,
     withdrawn_siren_marker,
 )
@@ -332,3 +335,43 @@ def test_any_text_is_a_query_never_an_error(typed: str) -> None:
     if query.kind is QueryKind.SIREN:
         assert siren_problem(query.siren) is None
     assert sum(len(word) for word in query.words) <= QUERY_MAX
+
+
+def test_a_words_variants_are_itself_and_every_form_one_letter_shorter() -> None:
+    assert one_deletion_variants("abcd") == {"abcd", "bcd", "acd", "abd", "abc"}
+    assert typo_variants("abcd") == one_deletion_variants("abcd")
+    assert typo_variants("abc") == set()  # too short to guess a typo
+    assert typo_variants("a" * 31) == set()
+
+
+@pytest.mark.parametrize(
+    ("typed", "word", "apart"),
+    [
+        ("menuiserje", "menuiserie", True),  # substitution
+        ("menuisrie", "menuiserie", True),  # deletion
+        ("menuisserie", "menuiserie", True),  # insertion
+        ("meniuserie", "menuiserie", True),  # transposition
+        ("menuiserie", "menuiserie", True),
+        ("mneuisrie", "menuiserie", False),  # two typos
+        ("charpente", "menuiserie", False),
+    ],
+)
+def test_one_typo_apart_means_one_edit_or_one_swap(typed: str, word: str, apart: bool) -> None:
+    assert is_one_typo_apart(typed, word) is apart
+
+
+@given(st.text(alphabet="abcdefgh", min_size=4, max_size=12), st.data())
+def test_two_words_one_typo_apart_share_a_variant(word: str, data: st.DataObject) -> None:
+    """Why the vocabulary's variants are enough: every one-typo word is found through them."""
+    position = data.draw(st.integers(0, len(word) - 1))
+    letter = data.draw(st.sampled_from("abcdefgh"))
+    typos = [
+        word[:position] + letter + word[position + 1 :],
+        word[:position] + word[position + 1 :],
+        word[:position] + letter + word[position:],
+    ]
+    if position + 1 < len(word):
+        typos.append(word[:position] + word[position + 1] + word[position] + word[position + 2 :])
+    for typed in typos:
+        assert is_one_typo_apart(typed, word)
+        assert one_deletion_variants(typed) & typo_variants(word)

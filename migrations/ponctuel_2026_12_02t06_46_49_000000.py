@@ -3,13 +3,15 @@ from piccolo.table import Table
 
 from app.db import Check, check_statements, length_check
 
-ID = "2026-12-02T06:44:00:000000"
+ID = "2026-12-02T06:46:49:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "companies, outcomes, scores, imports: one outcome per reference, checks, lengths"
 
 STATEMENTS = [
     "CREATE UNIQUE INDEX IF NOT EXISTS outcome_organisation_reference_uniq"
     " ON outcome (organisation, reference)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS search_word_variant_word_uniq"
+    " ON search_word (variant, word)",
 ]
 
 # Company search (app/companies/search.py) over the normalised name columns.
@@ -38,7 +40,7 @@ SEARCH_STATEMENTS = {
     ],
 }
 
-# The columns of the previous migration, written out (see 2026-12-02T06:43:59:745004).
+# The columns of the previous migration, written out (see 2026-12-02T06:46:48:340550).
 ENUMERATIONS = [
     Check(
         name="company_diffusion_check",
@@ -100,6 +102,8 @@ TEXT_LENGTHS = [
     ("company", "source", 16),
     ("outcome", "reference", 64),
     ("score", "confidence", 8),
+    ("search_word", "variant", 30),
+    ("search_word", "word", 30),
     ("sirene_import", "kind", 16),
     ("sirene_import", "file_name", 500),
     ("sirene_import", "fingerprint", 96),
