@@ -284,9 +284,7 @@ async def create_organisation(
 ) -> Organisation:
     """A new organisation owned by a logged-in user (who has none left, or wants another)."""
     siren = valid_siren(siren)
-    if await Organisation.exists().where(Organisation.siren == siren):
-        raise DomainError(SIREN_HELD, field="siren")
-    async with (
+    async with (  # a SIREN already held, or taken by a concurrent request: the same refusal
         unique_violation_as(lambda: DomainError(SIREN_HELD, field="siren")),
         Organisation._meta.db.transaction(),
     ):
