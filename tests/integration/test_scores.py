@@ -10,6 +10,7 @@ import pytest
 from arq.connections import ArqRedis
 from litestar import Litestar
 
+from app.accounts.tables import Organisation
 from app.clock import Clock, FixedClock
 from app.companies.rules import CompanySource, Diffusion, InvalidIdentifier
 from app.companies.service import company_for_siren
@@ -38,6 +39,19 @@ def queue_of(app: Litestar) -> ArqRedis:
     return queue
 
 
+async def report(
+    app: Litestar, clock: Clock, creditor: Organisation, company: Company, outcome: ReportedOutcome
+) -> None:
+    """The creditor reports (or corrects) one outcome about the company, through the service."""
+    await report_outcome(
+        organisation_id=creditor.id,
+        company_id=company.id,
+        outcome=outcome,
+        queue=queue_of(app),
+        clock=clock,
+    )
+
+
 async def stored(company_id: int) -> dict[str, object] | None:
     row: dict[str, object] | None = (
         await Score.select().where(Score.company == company_id).output(load_json=True).first()
@@ -55,13 +69,7 @@ async def test_a_reported_outcome_becomes_the_stored_score_after_the_worker_ran(
         amount_cents=120_000,
         settled_on=date(2026, 10, 1),  # 30 days late: 50 points
     )
-    await report_outcome(
-        organisation_id=creditor.id,
-        company_id=company.id,
-        outcome=late,
-        queue=queue_of(app),
-        clock=app_clock,
-    )
+    await report(app, app_clock, creditor, company, late)
     assert await stored(company.id) is None  # the page reads the stored score only
 
     await run_worker()
@@ -101,13 +109,7 @@ async def test_a_corrected_payment_date_rewrites_the_stored_history_from_that_mo
     paid_late = replace(unpaid, settled_on=date(2026, 8, 1))  # the creditor records it late
     histories = []
     for outcome in (unpaid, paid_late):
-        await report_outcome(
-            organisation_id=creditor.id,
-            company_id=company.id,
-            outcome=outcome,
-            queue=queue_of(app),
-            clock=app_clock,
-        )
+        await report(app, app_clock, creditor, company, outcome)
         await run_worker()
         score = await stored(company.id)
         assert score is not None
@@ -126,14 +128,12 @@ async def test_a_burst_of_changes_for_one_company_is_a_handful_of_recomputations
 ) -> None:
     creditor, company = await make_organisation(), await make_company()
     for n in range(200):
-        await report_outcome(
-            organisation_id=creditor.id,
-            company_id=company.id,
-            outcome=ReportedOutcome(
-                reference=f"F-{n}", due_on=date(2026, 10, 1), amount_cents=10_000
-            ),
-            queue=queue_of(app),
-            clock=app_clock,
+        await report(
+            app,
+            app_clock,
+            creditor,
+            company,
+            ReportedOutcome(reference=f"F-{n}", due_on=date(2026, 10, 1), amount_cents=10_000),
         )
     await run_worker()
     score = await stored(company.id)
@@ -148,12 +148,12 @@ async def test_a_change_queues_its_recomputation_a_moment_later_to_gather_a_burs
 ) -> None:
     creditor, company = await make_organisation(), await make_company()
     for n in range(2):
-        await report_outcome(
-            organisation_id=creditor.id,
-            company_id=company.id,
-            outcome=ReportedOutcome(reference="F-1", due_on=TODAY, amount_cents=10_000 + n),
-            queue=queue_of(app),
-            clock=app_clock,
+        await report(
+            app,
+            app_clock,
+            creditor,
+            company,
+            ReportedOutcome(reference="F-1", due_on=TODAY, amount_cents=10_000 + n),
         )
     jobs = sorted(await queue_of(app).queued_jobs(), key=lambda job: job.job_id or "")
     runs_at = app_clock.now() + timedelta(seconds=GATHER_SECONDS)
@@ -170,13 +170,7 @@ async def test_a_stored_score_that_is_up_to_date_is_left_alone(
 ) -> None:
     creditor, company = await make_organisation(), await make_company()
     outcome = ReportedOutcome(reference="F-1", due_on=date(2026, 11, 1), amount_cents=10_000)
-    await report_outcome(
-        organisation_id=creditor.id,
-        company_id=company.id,
-        outcome=outcome,
-        queue=queue_of(app),
-        clock=app_clock,
-    )
+    await report(app, app_clock, creditor, company, outcome)
     await run_worker()
     assert await recompute_company_score(company_id=company.id, clock=app_clock) is False
     later = FixedClock(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))  # 32 days late: 49.3
@@ -194,12 +188,12 @@ async def test_a_sole_trader_or_a_masked_unit_never_gets_a_score(
     app: Litestar, run_worker: RunWorker, app_clock: Clock, fields: dict[str, object]
 ) -> None:
     creditor, company = await make_organisation(), await make_company(**fields)
-    await report_outcome(
-        organisation_id=creditor.id,
-        company_id=company.id,
-        outcome=ReportedOutcome(reference="F-1", due_on=date(2026, 9, 1), amount_cents=10_000),
-        queue=queue_of(app),
-        clock=app_clock,
+    await report(
+        app,
+        app_clock,
+        creditor,
+        company,
+        ReportedOutcome(reference="F-1", due_on=date(2026, 9, 1), amount_cents=10_000),
     )
     await run_worker()
     score = await stored(company.id)
@@ -212,12 +206,12 @@ async def test_a_creditor_reporting_on_its_own_siren_is_not_counted(
 ) -> None:
     creditor = await make_organisation()
     itself = await make_company(siren=creditor.siren)
-    await report_outcome(
-        organisation_id=creditor.id,
-        company_id=itself.id,
-        outcome=ReportedOutcome(reference="F-1", due_on=date(2026, 9, 1), amount_cents=10_000),
-        queue=queue_of(app),
-        clock=app_clock,
+    await report(
+        app,
+        app_clock,
+        creditor,
+        itself,
+        ReportedOutcome(reference="F-1", due_on=date(2026, 9, 1), amount_cents=10_000),
     )
     await run_worker()
     score = await stored(itself.id)
@@ -229,12 +223,12 @@ async def test_an_impossible_outcome_is_refused_before_anything_is_written(
 ) -> None:
     creditor, company = await make_organisation(), await make_company()
     with pytest.raises(ValueError):
-        await report_outcome(
-            organisation_id=creditor.id,
-            company_id=company.id,
-            outcome=ReportedOutcome(reference="F-1", due_on=TODAY, amount_cents=0),
-            queue=queue_of(app),
-            clock=app_clock,
+        await report(
+            app,
+            app_clock,
+            creditor,
+            company,
+            ReportedOutcome(reference="F-1", due_on=TODAY, amount_cents=0),
         )
     assert await Outcome.count() == 0
     assert await Company.select(Company.outcome_changes).first() == {"outcome_changes": 0}
