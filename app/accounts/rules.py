@@ -189,7 +189,7 @@ def parse_second_factor(text: str) -> SecondFactor | None:
     compact = "".join(text.split())
     if len(compact) == 6 and compact.isascii() and compact.isdigit():
         return SecondFactor("totp", compact)
-    cleaned = "".join(ch for ch in compact.lower() if ch.isalnum())
+    cleaned = "".join(ch for ch in compact if ch.isalnum())
     if len(cleaned) == RECOVERY_CODE_LENGTH and cleaned.isascii():
         return SecondFactor("recovery", normalise_recovery_code(cleaned))
     return None
