@@ -7,7 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from app.accounts.forms import (
+    ENTER_OWN_EMAIL,
     EXPLANATION_MIN_LENGTH,
+    parse_account_closure,
     parse_claim,
     parse_invitation,
     parse_login,
@@ -139,3 +141,11 @@ def test_a_login_email_is_normalised_or_tried_as_typed() -> None:
     as_typed = parse_login({"email": "Not An Address", "password": "x"})
     assert (normalised.errors, normalised.values["email"]) == ({}, "cl\u00e9ment@example.com")
     assert (as_typed.errors, as_typed.values["email"]) == ({}, "not an address")
+
+
+def test_an_unreadable_address_to_close_an_account_keeps_its_own_reason() -> None:
+    form = parse_account_closure({"confirm_email": "moi\x00@example.com"}, has_password=False)
+    assert form.errors["confirm_email"] != str(ENTER_OWN_EMAIL)
+    assert parse_account_closure({}, has_password=False).errors == {
+        "confirm_email": ENTER_OWN_EMAIL
+    }

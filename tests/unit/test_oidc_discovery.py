@@ -77,3 +77,11 @@ def test_a_tenant_template_issuer_is_accepted_from_the_common_discovery_url() ->
         document(issuer=template), discovery_url="https://login.example/common/v2.0/.well-known/x"
     )
     assert found.issuer == template
+
+
+def test_only_a_trailing_slash_of_the_issuer_is_ignored_when_matching_the_discovery_url() -> None:
+    realm = "https://accounts.example/realms/FIX"
+    found = discovery_from(
+        document(issuer=f"{realm}/"), discovery_url=f"{realm}/.well-known/openid-configuration"
+    )
+    assert found.issuer == f"{realm}/"
