@@ -111,10 +111,17 @@ async def make_company(**fields: Any) -> Company:
 
 
 async def make_creditor(
-    *, role: Role = Role.OWNER, organisation: Organisation | None = None, **user_fields: Any
+    *,
+    role: Role = Role.OWNER,
+    organisation: Organisation | None = None,
+    existing: User | None = None,
+    **user_fields: Any,
 ) -> tuple[User, Organisation]:
-    """A verified user who belongs to an organisation: a new one they own, unless given."""
-    user = await make_user(**user_fields)
+    """A verified user who belongs to an organisation: a new one they own, unless given.
+
+    `existing` joins that user to the organisation instead of making a new one.
+    """
+    user = existing or await make_user(**user_fields)
     if organisation is None and role == Role.OWNER:
         n = next(_sequence)
         org = await open_organisation(

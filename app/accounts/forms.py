@@ -223,8 +223,7 @@ def parse_totp_disable(data: Mapping[str, str], *, has_password: bool) -> Form:
     """The password, or for an account without one a current code."""
     form = read_form(data, (DISABLE_PASSWORD, DISABLE_CODE))
     _require_password(form, "disable_password", has_password=has_password)
-    if not has_password and not form.get("disable_code") and "disable_code" not in form.errors:
-        form.errors["disable_code"] = ENTER_CODE
+    _require_instead_of_password(form, "disable_code", ENTER_CODE, has_password=has_password)
     return form
 
 
@@ -232,9 +231,17 @@ def parse_account_closure(data: Mapping[str, str], *, has_password: bool) -> For
     """The password again; an account without one types its email address instead."""
     form = read_form(data, (REAUTH_PASSWORD, CONFIRM_EMAIL))
     _require_password(form, "password", has_password=has_password)
-    if not has_password and not form.get("confirm_email") and "confirm_email" not in form.errors:
-        form.errors["confirm_email"] = ENTER_OWN_EMAIL
+    _require_instead_of_password(form, "confirm_email", ENTER_OWN_EMAIL, has_password=has_password)
     return form
+
+
+def _require_instead_of_password(
+    form: Form, name: str, message: str, *, has_password: bool
+) -> None:
+    """An account without a password confirms with `name` instead: required then, unless it
+    was already refused for a reason of its own."""
+    if not has_password and not form.get(name) and name not in form.errors:
+        form.errors[name] = message
 
 
 def parse_recovery_regeneration(data: Mapping[str, str]) -> Form:

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from app.accounts.service.closure import closure_of
 from app.accounts.tables import Membership, Organisation, Role, User
 from tests.factories import (
     PASSWORD,
@@ -15,6 +16,7 @@ from tests.factories import (
     form_error,
     log_in,
     make_creditor,
+    make_organisation,
     post_form,
 )
 
@@ -119,3 +121,19 @@ async def test_an_account_without_a_password_confirms_with_its_own_address(
     assert await User.exists().where(User.id == user.id)
     await post_form(client, "/account/close", {"confirm_email": " Owner@Example.com "})
     assert await User.exists().where(User.id == user.id) is False
+
+
+async def test_only_companies_the_user_is_the_last_owner_of_with_colleagues_stop_the_closing(
+    db: Any,
+) -> None:
+    handed_over = await make_organisation(name="Atelier Léa")
+    user, _ = await make_creditor(email="owner@example.com", organisation=handed_over)
+    await make_creditor(email="member@example.com", organisation=handed_over, role=Role.MEMBER)
+    _, shared = await make_creditor(email="co-owner@example.com")  # owns it with the user
+    await make_creditor(organisation=shared, existing=user)
+    await make_creditor(email="elsewhere@example.com")  # another company's owner
+
+    closure = await closure_of(user.id)
+
+    assert closure.blocking == ["Atelier Léa"]  # the co-owned company does not stop it
+    assert closure.deleted == []

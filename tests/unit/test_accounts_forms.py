@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from app.accounts.forms import (
+    ENTER_CODE,
     ENTER_OWN_EMAIL,
     EXPLANATION_MIN_LENGTH,
     parse_account_closure,
@@ -16,6 +17,7 @@ from app.accounts.forms import (
     parse_new_password,
     parse_role_change,
     parse_signup,
+    parse_totp_disable,
 )
 from app.forms import Form
 from app.i18n import gettext
@@ -149,3 +151,9 @@ def test_an_unreadable_address_to_close_an_account_keeps_its_own_reason() -> Non
     assert parse_account_closure({}, has_password=False).errors == {
         "confirm_email": ENTER_OWN_EMAIL
     }
+
+
+def test_an_unreadable_code_to_turn_off_two_factor_keeps_its_own_reason() -> None:
+    form = parse_totp_disable({"disable_code": "12\x003456"}, has_password=False)
+    assert form.errors["disable_code"] != str(ENTER_CODE)
+    assert parse_totp_disable({}, has_password=False).errors == {"disable_code": ENTER_CODE}
