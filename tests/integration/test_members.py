@@ -387,6 +387,12 @@ async def test_admin_cannot_grant_the_owner_role(client: Client) -> None:
     assert made_admin.status_code == 200
     assert flash_items(made_admin.text) == [("success", "Le rôle a été modifié.")]
     assert (await membership_of(member.id, org.id)).role == Role.ADMIN  # type: ignore[union-attr]
+    swapped = await post_form(
+        client, f"/app/members/{membership.id}/role", {"role": "member"}, headers=HTMX
+    )
+    table = swapped.text.split('id="members-table"')[1]
+    assert "<html" not in swapped.text  # the table alone, its notice by the list acted on
+    assert 'role="status" tabindex="-1">Le rôle a été modifié.</p>' in table.split("<table")[0]
     assert await AuditEvent.exists().where(AuditEvent.action == "member_role_changed")
 
 
