@@ -35,8 +35,9 @@ from app.companies.rules import (
     HeadOfficeFacts,
     company_from_unit,
     head_office_from_establishment,
+    is_head_office,
     other_names_norm,
-    typo_variants,
+    search_word_rows,
 )
 from app.companies.tables import Company, SireneImport
 
@@ -325,14 +326,7 @@ class _Writer:
 
     async def words(self, names: Iterable[str]) -> None:
         """The names' words into the vocabulary of typo tolerance (search_word)."""
-        rows = sorted(
-            {
-                (variant, word)
-                for name in names
-                for word in name.split()
-                for variant in typo_variants(word)
-            }
-        )
+        rows = sorted(search_word_rows(names))
         if not rows:
             return
         sql = "INSERT INTO search_word (variant, word) VALUES ({}) ON CONFLICT DO NOTHING"
@@ -522,11 +516,7 @@ async def _write_batch(
     else:
         sieges = [(line, item) for line, item in batch if not isinstance(item, BadRow)]
         bad.extend(item for _, item in batch if isinstance(item, BadRow))
-        head_offices = [
-            (line, item)
-            for line, item in sieges
-            if (item.get("etablissementSiege") or "").strip().lower() == "true"
-        ]
+        head_offices = [(line, item) for line, item in sieges if is_head_office(item)]
         known = await writer.known_units(
             [(item.get("siren") or "").strip() for _, item in head_offices]
         )

@@ -132,13 +132,21 @@ def is_scored(*, diffusion: Diffusion, is_natural_person: bool) -> bool:
 
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+# Letters NFKD does not split into a base letter and an accent.
+_LIGATURES = str.maketrans(
+    {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"}
+)
+
+
+def _ascii_lower(text: str) -> str:
+    """The text in lower-case ASCII: accents dropped, ligatures spelt out, the rest removed."""
+    folded = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    return folded.encode("ascii", "ignore").decode().lower()
 
 
 def company_slug(name: str) -> str:
     """The readable part of a company's address: `Société Générale` → `societe-generale`."""
-    folded = unicodedata.normalize("NFKD", name.replace("œ", "oe").replace("Œ", "OE"))
-    ascii_only = folded.encode("ascii", "ignore").decode().lower()
-    return _NOT_SLUG.sub("-", ascii_only).strip("-")[:SLUG_MAX].rstrip("-")
+    return _NOT_SLUG.sub("-", _ascii_lower(name)).strip("-")[:SLUG_MAX].rstrip("-")
 
 
 # --- the INSEE directory's records ---------------------------------------------------------------
@@ -276,6 +284,11 @@ def departement_of(commune_code: str, postcode: str) -> str:
     return code[:2]
 
 
+def is_head_office(record: Mapping[str, str]) -> bool:
+    """An establishment's row is its unit's head office (`etablissementSiege`)."""
+    return (record.get("etablissementSiege") or "").strip().lower() == "true"
+
+
 def head_office_from_establishment(
     record: Mapping[str, str], *, commune_only: bool
 ) -> HeadOfficeFacts | None:
@@ -284,7 +297,7 @@ def head_office_from_establishment(
     `commune_only` for a natural person (whose head office is often their home) and for a
     unit partly masked: only the postcode, commune and département are kept.
     """
-    if (record.get("etablissementSiege") or "").strip().lower() != "true":
+    if not is_head_office(record):
         return None
     siren = _siren_of(record)
     postcode = _public(record.get("codePostalEtablissement"))[:5]
@@ -334,10 +347,6 @@ NAME_QUERY_MIN = 2  # fewer characters match too much to be worth a search
 _ELISION = re.compile(r"\b(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’`]", re.IGNORECASE)
 _DOTTED = re.compile(r"\b(?:\w\.){2,}")  # R.P.S. or S.N.C.F
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
-# Letters NFKD does not split into a base letter and an accent.
-_LIGATURES = str.maketrans(
-    {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"}
-)
 
 
 def normalise_name(text: str) -> str:
@@ -347,11 +356,9 @@ def normalise_name(text: str) -> str:
     `qu'`, straight or typographic apostrophe), and a dotted sigle is one word ("R.P.S." is
     "rps"). Legal-form words stay: they are neither required nor harmful.
     """
-    text = text.translate(_LIGATURES)
-    text = _ELISION.sub("", text)
+    text = _ELISION.sub("", text.translate(_LIGATURES))
     text = _DOTTED.sub(lambda match: match.group(0).replace(".", ""), text)
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return " ".join(_NOT_WORD.sub(" ", folded).split())
+    return " ".join(_NOT_WORD.sub(" ", _ascii_lower(text)).split())
 
 
 class QueryKind(StrEnum):
@@ -440,6 +447,16 @@ def typo_variants(word: str) -> set[str]:
     if not TYPO_MIN_LENGTH <= len(word) <= TYPO_MAX_LENGTH:
         return set()
     return one_deletion_variants(word)
+
+
+def search_word_rows(names: Iterable[str]) -> set[tuple[str, str]]:
+    """(variant, word) for every word of these normalised names: the typo vocabulary's rows."""
+    return {
+        (variant, word)
+        for name in names
+        for word in name.split()
+        for variant in typo_variants(word)
+    }
 
 
 def is_one_typo_apart(typed: str, word: str) -> bool:

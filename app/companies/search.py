@@ -21,6 +21,7 @@ from app.companies.rules import (
     SearchQuery,
     is_one_typo_apart,
     one_deletion_variants,
+    search_word_rows,
     typo_variants,
 )
 from app.companies.tables import Company, SearchWord
@@ -169,12 +170,7 @@ def _phrases(terms: Terms) -> list[str]:
 
 async def index_search_words(names: Iterable[str]) -> None:
     """Add the words of these (normalised) names to the vocabulary of typo tolerance."""
-    rows = {
-        (variant, word)
-        for name in names
-        for word in name.split()
-        for variant in typo_variants(word)
-    }
+    rows = search_word_rows(names)
     if rows:
         await SearchWord.insert(
             *(SearchWord(variant=variant, word=word) for variant, word in sorted(rows))
