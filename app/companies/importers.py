@@ -15,8 +15,8 @@ import csv
 import hashlib
 import io
 import zipfile
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -290,6 +290,21 @@ class _Writer:
         self.connection = connection
         self.is_postgres = is_postgres
 
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """One transaction on the import's connection (holding SQLite's write lock)."""
+        if self.is_postgres:
+            async with self.connection.transaction():
+                yield
+            return
+        await self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            await self.connection.execute("ROLLBACK")
+            raise
+        await self.connection.execute("COMMIT")
+
     @property
     def differs(self) -> str:
         return "IS DISTINCT FROM" if self.is_postgres else "IS NOT"
@@ -492,8 +507,9 @@ async def _write_batch(
 ) -> None:
     now = clock.now()
     bad: list[BadRow] = []
+    units: dict[str, CompanyFacts] = {}
+    offices: dict[str, HeadOfficeFacts] = {}
     if kind is ImportKind.UNITS:
-        units: dict[str, CompanyFacts] = {}
         for line, item in batch:
             if isinstance(item, BadRow):
                 bad.append(item)
@@ -504,14 +520,6 @@ async def _write_batch(
                 bad.append(BadRow(line, str(error)))
                 continue
             units[facts.siren] = facts  # the same SIREN twice in a batch: the last one wins
-        operation = (
-            _both(
-                writer.units(list(units.values()), now),
-                writer.words(f"{u.name_norm} {u.other_names_norm}" for u in units.values()),
-            )
-            if units
-            else None
-        )
         written, skipped = len(units), 0
     else:
         sieges = [(line, item) for line, item in batch if not isinstance(item, BadRow)]
@@ -520,7 +528,6 @@ async def _write_batch(
         known = await writer.known_units(
             [(item.get("siren") or "").strip() for _, item in head_offices]
         )
-        offices: dict[str, HeadOfficeFacts] = {}
         for line, item in head_offices:
             siren = (item.get("siren") or "").strip()
             if siren not in known:
@@ -534,14 +541,6 @@ async def _write_batch(
             if office is not None:
                 names = other_names_norm(unit.sigle, unit.usual_names, office.signs)
                 offices[office.siren] = replace(office, other_names_norm=names)
-        operation = (
-            _both(
-                writer.offices(list(offices.values()), now),
-                writer.words(office.other_names_norm for office in offices.values()),
-            )
-            if offices
-            else None
-        )
         written = len(offices)
         skipped = len(sieges) - written  # not a head office, or of a unit the registry lacks
     for row in bad:
@@ -549,29 +548,11 @@ async def _write_batch(
     report.rows += len(batch)
     report.written += written
     report.skipped += skipped
-    await _commit(writer, operation, import_id, report)
-
-
-async def _both(first: Awaitable[None], second: Awaitable[None]) -> None:
-    await first
-    await second
-
-
-async def _commit(writer: _Writer, operation: Any, import_id: int, report: ImportReport) -> None:
-    """The batch and the count of rows done, in one transaction."""
-    connection = writer.connection
-    if writer.is_postgres:
-        async with connection.transaction():
-            if operation is not None:
-                await operation
-            await writer.progress(import_id, report.rows, report.bad_count)
-        return
-    await connection.execute("BEGIN IMMEDIATE")
-    try:
-        if operation is not None:
-            await operation
+    async with writer.transaction():  # the batch and the count of rows done, together
+        if units:
+            await writer.units(list(units.values()), now)
+            await writer.words(f"{u.name_norm} {u.other_names_norm}" for u in units.values())
+        if offices:
+            await writer.offices(list(offices.values()), now)
+            await writer.words(office.other_names_norm for office in offices.values())
         await writer.progress(import_id, report.rows, report.bad_count)
-    except BaseException:
-        await connection.execute("ROLLBACK")
-        raise
-    await connection.execute("COMMIT")
