@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,11 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)  # noqa: TID251
+
+
+def paris_today(clock: Clock) -> date:
+    """The business day in Europe/Paris at the clock's instant."""
+    return clock.now().astimezone(PARIS).date()
 
 
 class FixedClock:

@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
 from app.settings import Settings
@@ -40,6 +41,17 @@ def bind_engine(engine: Engine, tables: list[type[Table]]) -> None:  # type: ign
     """Point every table at the engine chosen from Settings (not the import-time default)."""
     for table in tables:
         table._meta.db = engine
+
+
+def write_transaction(engine: Engine) -> Any:  # type: ignore[type-arg]
+    """A transaction that takes SQLite's write lock when it begins (BEGIN IMMEDIATE).
+
+    Two such transactions never interleave their reads and writes on SQLite; on PostgreSQL it
+    is a plain transaction, and callers lock the rows their rule reads.
+    """
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
 
 
 def is_unique_violation(error: BaseException) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from app.clock import paris_today
 from app.scores import service
 
 logger = logging.getLogger(__name__)
@@ -18,7 +19,7 @@ async def refresh_stale_scores(ctx: dict[str, Any]) -> int:
     """Hourly: scores computed on an earlier day are computed again (unpaid invoices age)."""
     clock = ctx["clock"]
     companies = await service.stale_scores(clock=clock)
-    day = service.paris_today(clock).isoformat()
+    day = paris_today(clock).isoformat()
     for company_id in companies:
         await service.request_recomputation(
             ctx["redis"], company_id=company_id, key=day, clock=clock

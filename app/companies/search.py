@@ -115,12 +115,12 @@ async def search_companies(
     offset = (page - 1) * per_page
     typed: Terms = [[(word, False)] for word in query.words]
     typed[-1] = [(query.words[-1], True)]  # the word being typed: a prefix
-    rows = await _matching(query, typed, filters, per_page + 1, offset)
-    if not rows and (page == 1 or not await _matching(query, typed, filters, 1, 0)):
+    rows = await _matching(typed, filters, per_page + 1, offset)
+    if not rows and (page == 1 or not await _matching(typed, filters, 1, 0)):
         # The words as typed find nothing: try the words they may be one typo away from.
         meant = await _with_typos(typed)
         if meant != typed:
-            rows = await _matching(query, meant, filters, per_page + 1, offset)
+            rows = await _matching(meant, filters, per_page + 1, offset)
     hits = tuple(_hit(row) for row in rows[:per_page])
     return SearchPage(hits=hits, page=page, has_more=len(rows) > per_page)
 
@@ -130,11 +130,11 @@ Terms = list[list[tuple[str, bool]]]
 
 
 async def _matching(
-    query: SearchQuery, terms: Terms, filters: Filters, limit: int, offset: int
+    terms: Terms, filters: Filters, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     if isinstance(Company._meta.db, PostgresEngine):
-        return await _postgres(query, terms, filters, limit, offset)
-    return await _sqlite(query, terms, filters, limit, offset)
+        return await _postgres(terms, filters, limit, offset)
+    return await _sqlite(terms, filters, limit, offset)
 
 
 async def _with_typos(terms: Terms) -> Terms:
@@ -177,9 +177,7 @@ async def index_search_words(names: Iterable[str]) -> None:
         ).on_conflict(target=(SearchWord.variant, SearchWord.word), action="DO NOTHING")
 
 
-async def _sqlite(
-    query: SearchQuery, terms: Terms, filters: Filters, limit: int, offset: int
-) -> list[dict[str, Any]]:
+async def _sqlite(terms: Terms, filters: Filters, limit: int, offset: int) -> list[dict[str, Any]]:
     match = " AND ".join(
         "(" + " OR ".join(f'"{word}"' + ("*" if prefix else "") for word, prefix in options) + ")"
         for options in terms
@@ -210,7 +208,7 @@ _DOCUMENT = "to_tsvector('simple', name_norm || ' ' || other_names_norm)"
 
 
 async def _postgres(
-    query: SearchQuery, terms: Terms, filters: Filters, limit: int, offset: int
+    terms: Terms, filters: Filters, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     tsquery = " & ".join(
         "(" + " | ".join(word + (":*" if prefix else "") for word, prefix in options) + ")"

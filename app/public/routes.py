@@ -9,7 +9,7 @@ from litestar import Request, Response, Router, get
 from litestar.response import Template
 
 from app.billing.rules import invoice_price_cents
-from app.clock import PARIS
+from app.clock import paris_today
 from app.companies.rules import vat_for
 from app.public.health import check_health, check_liveness
 from app.public.legal import TERMS_EFFECTIVE_ON, site_cookies
@@ -27,7 +27,7 @@ async def show_home(request: Req) -> Template:
         tokens_per_invoice=settings.tokens_per_invoice,
     )
     # The example reminder is the first step of the default scenario: a week before the due date.
-    due_on = request.app.state.clock.now().astimezone(PARIS).date() + timedelta(days=7)
+    due_on = paris_today(request.app.state.clock) + timedelta(days=7)
     return render(
         request,
         "public/home.html",

@@ -13,11 +13,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from arq.connections import ArqRedis
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
-from app.clock import PARIS, Clock
+from app.clock import Clock, paris_today
 from app.companies.rules import Diffusion, is_scored
 from app.companies.tables import Company
+from app.db import write_transaction
 from app.queue import enqueue
 from app.scores import rules
 from app.scores.tables import Outcome, Score
@@ -67,7 +67,7 @@ async def report_outcome(
         Outcome.published_on: outcome.published_on,
         Outcome.updated_at: now,
     }
-    async with _write_transaction():
+    async with write_transaction(Outcome._meta.db):
         row = Outcome(
             {Outcome.organisation: organisation_id, Outcome.company: company_id, **values},
             reference=outcome.reference,
@@ -79,14 +79,6 @@ async def report_outcome(
         )
         changes = await _count_change(company_id)
     await request_recomputation(queue, company_id=company_id, key=str(changes), clock=clock)
-
-
-def _write_transaction() -> Any:
-    """A transaction that holds the write lock from its start on SQLite (row locks on PG)."""
-    engine = Outcome._meta.db
-    if isinstance(engine, SQLiteEngine):
-        return engine.transaction(transaction_type=TransactionType.immediate)
-    return engine.transaction()
 
 
 async def _count_change(company_id: int) -> int:
@@ -111,10 +103,6 @@ async def request_recomputation(
         job_id=f"score:{company_id}:{key}",
         not_before=clock.now() + timedelta(seconds=GATHER_SECONDS),
     )
-
-
-def paris_today(clock: Clock) -> date:
-    return clock.now().astimezone(PARIS).date()
 
 
 async def recompute_company_score(*, company_id: int, clock: Clock) -> bool:

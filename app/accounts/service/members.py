@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine
 
 from app.accounts import rules
 from app.accounts.rules import Role
@@ -19,7 +19,7 @@ from app.accounts.service.audit import AuditAction, record_event
 from app.accounts.service.auth import check_password
 from app.accounts.tables import Invitation, Membership, Organisation, User
 from app.clock import Clock
-from app.db import unique_violation_as
+from app.db import unique_violation_as, write_transaction
 from app.errors import N_, Conflict, DomainError, Forbidden, NotFound
 from app.security import Passwords
 
@@ -104,16 +104,13 @@ async def _membership_change(organisation_id: int) -> AsyncIterator[None]:
     once must not both succeed. PostgreSQL locks the organisation row; SQLite takes its write lock.
     """
     engine = Membership._meta.db
-    if isinstance(engine, SQLiteEngine):
-        async with engine.transaction(transaction_type=TransactionType.immediate):
-            yield
-        return
-    async with engine.transaction():
-        await (
-            Organisation.select(Organisation.id)
-            .where(Organisation.id == organisation_id)
-            .lock_rows()
-        )
+    async with write_transaction(engine):
+        if not isinstance(engine, SQLiteEngine):
+            await (
+                Organisation.select(Organisation.id)
+                .where(Organisation.id == organisation_id)
+                .lock_rows()
+            )
         yield
 
 
