@@ -15,6 +15,7 @@ from app.accounts.service.signup import open_organisation
 from app.accounts.tables import AuditEvent, Membership, Organisation, Role, User
 from app.companies.rules import CompanySource, vat_for
 from app.companies.tables import Company
+from app.dev.sirene_files import siren_for
 from app.security import Passwords
 
 PASSWORD = "correct horse battery staple"
@@ -30,6 +31,7 @@ OPERATOR = {
 }
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 _sequence = itertools.count(1)
+FACTORY_SIRENS = 5_000_000  # make_company's SIRENs: siren_for(5,000,000 + n)
 _passwords = Passwords("cheapest")
 
 # Valid SIRENs (Luhn) for distinct test organisations.
@@ -85,20 +87,12 @@ async def make_organisation(*, name: str | None = None, siren: str | None = None
     return org
 
 
-def sequence_siren() -> str:
-    """A valid SIREN of its own for each call (a fictitious range starting with 8)."""
-    from stdnum import luhn
-
-    body = f"8{next(_sequence):07d}"
-    return body + str(luhn.calc_check_digit(body))
-
-
 async def make_company(**fields: Any) -> Company:
     """A registry company with public data; a SIREN of its own unless given."""
     n = next(_sequence)
     company = Company(
         **{
-            "siren": sequence_siren(),
+            "siren": siren_for(FACTORY_SIRENS + n),  # apart from the SIRENE test files' ones
             "name": f"Débiteur {n}",
             "commune": "Lyon",
             "source": CompanySource.SIRENE,
