@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
@@ -21,15 +21,18 @@ async def enqueue(
     name: str,
     *args: Any,
     job_id: str | None = None,
-    not_before: datetime | None = None,
+    defer_by: timedelta | None = None,
 ) -> bool:
-    """Queue job `name` (to run at `not_before` at the earliest); False when a job with the
-    same id is already queued, running or kept.
+    """Queue job `name` (to run `defer_by` from now at the earliest); False when a job with
+    the same id is already queued, running or kept.
+
+    The delay counts in the queue's own time, not in a business clock's: a job is never due
+    in the past because the application's clock was set back.
 
     arq's job ids are global to the Redis server: the id is prefixed with the queue's name, so
     two deployments sharing one Redis never hold back each other's jobs.
     """
     if job_id is not None:
         job_id = f"{queue.default_queue_name}:{job_id}"
-    job = await queue.enqueue_job(name, *args, _job_id=job_id, _defer_until=not_before)
+    job = await queue.enqueue_job(name, *args, _job_id=job_id, _defer_by=defer_by)
     return job is not None

@@ -21,9 +21,7 @@ async def refresh_stale_scores(ctx: dict[str, Any]) -> int:
     companies = await service.stale_scores(clock=clock)
     day = paris_today(clock).isoformat()
     for company_id in companies:
-        await service.request_recomputation(
-            ctx["redis"], company_id=company_id, key=day, clock=clock
-        )
+        await service.request_recomputation(ctx["redis"], company_id=company_id, key=day)
     if companies:
         logger.info("queued %d scores computed on an earlier day", len(companies))
     return len(companies)

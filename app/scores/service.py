@@ -78,7 +78,7 @@ async def report_outcome(
             values=list(values),
         )
         changes = await _count_change(company_id)
-    await request_recomputation(queue, company_id=company_id, key=str(changes), clock=clock)
+    await request_recomputation(queue, company_id=company_id, key=str(changes))
 
 
 async def _count_change(company_id: int) -> int:
@@ -92,16 +92,14 @@ async def _count_change(company_id: int) -> int:
     return int(rows[0]["outcome_changes"])
 
 
-async def request_recomputation(
-    queue: ArqRedis, *, company_id: int, key: str, clock: Clock
-) -> None:
+async def request_recomputation(queue: ArqRedis, *, company_id: int, key: str) -> None:
     """Queue the company's recomputation once per `key` (the change count, or the day)."""
     await enqueue(
         queue,
         RECOMPUTE_JOB,
         company_id,
         job_id=f"score:{company_id}:{key}",
-        not_before=clock.now() + timedelta(seconds=GATHER_SECONDS),
+        defer_by=timedelta(seconds=GATHER_SECONDS),
     )
 
 
