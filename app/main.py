@@ -13,6 +13,8 @@ from litestar.datastructures import State
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.logging.config import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
@@ -42,7 +44,9 @@ from app.head import HeadAsGetMiddleware
 from app.i18n import gettext
 from app.once import SingleUse
 from app.piccolo_app import ALL_TABLES
+from app.public import api as api_routes
 from app.public import routes as public_routes
+from app.public.cache import RenderedPages
 from app.queue import create_queue
 from app.ratelimit import RateLimiter
 from app.security import DataKeys, Passwords
@@ -50,6 +54,8 @@ from app.security_headers import NoStoreMiddleware, SecurityHeadersMiddleware, h
 from app.sessions import RotatingSessionBackend, RotatingSessionConfig
 from app.settings import ROOT, Settings
 from app.web import FormDecodingMiddleware, flash_cookie_hook, make_environment, render
+
+API_PREFIX = "/api/"
 
 
 def _error_page(
@@ -63,6 +69,8 @@ def _error_page(
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if request.url.path.startswith(API_PREFIX):
+        return Response({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
     if isinstance(exc, NotAuthorizedException) and request.method == "GET":
         login = request.app.route_reverse("accounts.login")
         return Redirect(path=f"{login}?next={request.url.path}", status_code=303)
@@ -160,6 +168,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     route_handlers: list[Any] = [
         create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),
         public_routes.router,
+        api_routes.router,
         auth_routes.router,
         members_routes.router,
         totp_routes.router,
@@ -188,6 +197,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
                 "data_keys": DataKeys(settings.data_keys),
                 "limiter": RateLimiter(redis, prefix=settings.redis_prefix),
                 "single_use": SingleUse(redis, prefix=settings.redis_prefix),
+                "rendered_pages": RenderedPages(),
             }
         ),
         stores={"sessions": RedisStore(redis, namespace=f"{settings.redis_prefix}:session")},
@@ -203,8 +213,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         request_max_body_size=limits.REQUEST_BODY_BYTES,
         template_config=template_config,
         plugins=[HTMXPlugin()],
-        # No JSON API yet, so no schema: /schema answers 404 until one is published.
-        openapi_config=None,
+        # The schema covers the public JSON API only (every other router opts out), as JSON.
+        openapi_config=OpenAPIConfig(
+            title="Ponctuel API",
+            version="1",
+            description="Companies of the French registry and their payer score.",
+            path="/api/schema",
+            render_plugins=[JsonRenderPlugin()],
+        ),
         exception_handlers={
             DomainError: handle_domain_error,
             AccountLocked: handle_account_locked,

@@ -71,6 +71,7 @@ class Settings:
     account_attempt_limit: int = 5
     account_lockout_minutes: int = 30
     emails_per_address_per_hour: int = 5
+    api_requests_per_minute: int = 120  # anonymous JSON API calls per client address
     argon2_profile: str = "rfc9106_low_memory"  # "cheapest" only in tests
     oidc_providers: tuple[tuple[str, str, str, str], ...] = field(default=())
     worker_heartbeat_max_age_seconds: int = 120
@@ -246,6 +247,7 @@ _POSITIVE = (
     "account_attempt_limit",
     "account_lockout_minutes",
     "emails_per_address_per_hour",
+    "api_requests_per_minute",
     "tokens_per_invoice",
     "token_pack_size",
     "token_pack_price_cents",

@@ -13,7 +13,7 @@ import httpx
 
 from app.accounts.service.signup import open_organisation
 from app.accounts.tables import AuditEvent, Membership, Organisation, Role, User
-from app.companies.rules import CompanySource, vat_for
+from app.companies.rules import CompanySource, company_slug, normalise_name, vat_for
 from app.companies.tables import Company
 from app.dev.sirene_files import siren_for
 from app.security import Passwords
@@ -90,10 +90,13 @@ async def make_organisation(*, name: str | None = None, siren: str | None = None
 async def make_company(**fields: Any) -> Company:
     """A registry company with public data; a SIREN of its own unless given."""
     n = next(_sequence)
+    name = str(fields.get("name", f"Débiteur {n}"))
     company = Company(
         **{
             "siren": siren_for(FACTORY_SIRENS + n),  # apart from the SIRENE test files' ones
-            "name": f"Débiteur {n}",
+            "name": name,
+            "name_norm": normalise_name(name),
+            "slug": company_slug(name),
             "commune": "Lyon",
             "source": CompanySource.SIRENE,
             "updated_at": AT,
@@ -139,7 +142,7 @@ async def post_form(
 ) -> Any:
     """POST a form the way a browser does, with the CSRF field from the cookie."""
     if not client.cookies.get("csrftoken"):
-        await client.get("/")
+        await client.get("/login")  # a page with a form; shared public pages set no cookie
     return await client.post(url, data={**data, "_csrf_token": csrf_token(client)}, **kwargs)
 
 

@@ -27,6 +27,10 @@ PATH_EXAMPLES: dict[str, str] = {
     "invitation_id": "999999",
     "identity_id": "999999",
     "claim_id": "999999",
+    "reference": "552120222-societe-generale",  # a company page (unknown in an empty registry)
+    "part": "0",  # the first company sitemap
+    "path": "openapi.json",  # the schema's one rendering (others answer 404)
+    "siren": "552120222",  # the API's company (unknown in an empty registry: 404)
 }
 
 _PARAMETER = re.compile(r"\{(\w+):\w+\}")

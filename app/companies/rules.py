@@ -16,6 +16,8 @@ from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 from stdnum.fr import tva as stdnum_tva
 
+from app.companies.nomenclature import naf_sections
+
 SIREN_LENGTH = 9
 # INSEE numbers legal units with an eight-digit sequence number followed by a Luhn key, and
 # hands out sequence numbers from 00000001 up: the all-zero sequence is never attributed.
@@ -462,3 +464,68 @@ def search_word_rows(names: Iterable[str]) -> set[tuple[str, str]]:
 def is_one_typo_apart(typed: str, word: str) -> bool:
     """At most one substitution, missing or extra letter, or swap of two neighbours."""
     return bool(OSA.distance(typed, word, score_cutoff=1) <= 1)
+
+
+# --- search filters ------------------------------------------------------------------------------
+
+_DEPARTEMENT = re.compile(r"(?:0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-6])")
+_POSTCODE_PREFIX = re.compile(r"\d{2,5}")
+_NAF_PREFIX = re.compile(r"\d{2}(?:\.\d{0,2}[A-Z]?)?")
+
+
+class FilterProblem(StrEnum):
+    PLACE = "place"  # neither a département nor the start of a postcode
+    ACTIVITY = "activity"  # neither a NAF section, nor a NAF code or its first digits
+    STATE = "state"
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    departement: str = ""
+    postcode: str = ""  # a postcode, or its first digits
+    naf: str = ""  # a NAF code, or its first characters (a division: "62")
+    naf_section: str = ""  # a NAF section letter: its range of divisions
+    is_active: bool | None = None
+
+
+NO_FILTERS = SearchFilters()
+STATES: dict[str, bool | None] = {"": None, "actives": True, "cessees": False}
+
+
+class BadFilter(ValueError):
+    def __init__(self, problem: FilterProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+def parse_filters(*, place: str = "", activity: str = "", state: str = "") -> SearchFilters:
+    """The filters of a search form: `place` a département (`69`, `2A`, `974`) or a postcode
+    or its start (`690`), `activity` a NAF section (`J`), division (`62`) or code (`62.01Z`,
+    `6201Z`), `state` one of STATES. Raises BadFilter naming the field it cannot read."""
+    place = place.strip().upper()
+    activity = activity.strip().upper().replace(" ", "")
+    departement = postcode = naf = section = ""
+    if len(place) > 2 and _POSTCODE_PREFIX.fullmatch(place):
+        postcode = place  # overseas départements (974) are the start of their postcodes
+    elif _DEPARTEMENT.fullmatch(place):
+        departement = place
+    elif place:
+        raise BadFilter(FilterProblem.PLACE)
+    if activity:
+        if activity in {letter for letter, _ in naf_sections()}:
+            section = activity
+        else:
+            if len(activity) >= 4 and activity[2] != ".":
+                activity = activity[:2] + "." + activity[2:]
+            if not _NAF_PREFIX.fullmatch(activity):
+                raise BadFilter(FilterProblem.ACTIVITY)
+            naf = activity
+    if state not in STATES:
+        raise BadFilter(FilterProblem.STATE)
+    return SearchFilters(
+        departement=departement,
+        postcode=postcode,
+        naf=naf,
+        naf_section=section,
+        is_active=STATES[state],
+    )

@@ -16,8 +16,11 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
+from app.companies.nomenclature import section_divisions
 from app.companies.rules import (
+    NO_FILTERS,
     QueryKind,
+    SearchFilters,
     SearchQuery,
     is_one_typo_apart,
     one_deletion_variants,
@@ -27,14 +30,6 @@ from app.companies.rules import (
 from app.companies.tables import Company, SearchWord
 
 PER_PAGE = 20
-
-
-@dataclass(frozen=True)
-class Filters:
-    departement: str = ""
-    postcode: str = ""  # a postcode, or its first digits
-    naf: str = ""  # a NAF code, or its first characters (a division: "62")
-    is_active: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +76,7 @@ def _hit(row: dict[str, Any]) -> Hit:
     )
 
 
-def _filter_sql(filters: Filters, prefix: str) -> tuple[str, list[Any]]:
+def _filter_sql(filters: SearchFilters, prefix: str) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     values: list[Any] = []
     if filters.departement:
@@ -93,6 +88,11 @@ def _filter_sql(filters: Filters, prefix: str) -> tuple[str, list[Any]]:
     if filters.naf:
         clauses.append(f"{prefix}naf_code LIKE {{}}")
         values.append(filters.naf + "%")
+    if filters.naf_section:
+        first, last = section_divisions(filters.naf_section)
+        clauses.append(f"substr({prefix}naf_code, 1, 2) BETWEEN {{}} AND {{}}")
+        values.extend([f"{first:02d}", f"{last:02d}"])
+        clauses.append(f"{prefix}naf_nomenclature = 'NAFRev2'")
     if filters.is_active is not None:
         clauses.append(f"{prefix}is_active = {{}}")
         values.append(filters.is_active)
@@ -100,7 +100,11 @@ def _filter_sql(filters: Filters, prefix: str) -> tuple[str, list[Any]]:
 
 
 async def search_companies(
-    query: SearchQuery, *, filters: Filters = Filters(), page: int = 1, per_page: int = PER_PAGE
+    query: SearchQuery,
+    *,
+    filters: SearchFilters = NO_FILTERS,
+    page: int = 1,
+    per_page: int = PER_PAGE,
 ) -> SearchPage:
     """A page of the companies the query finds (one more is read to know if more follow)."""
     page = max(page, 1)
@@ -130,7 +134,7 @@ Terms = list[list[tuple[str, bool]]]
 
 
 async def _matching(
-    terms: Terms, filters: Filters, limit: int, offset: int
+    terms: Terms, filters: SearchFilters, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     if isinstance(Company._meta.db, PostgresEngine):
         return await _postgres(terms, filters, limit, offset)
@@ -177,7 +181,9 @@ async def index_search_words(names: Iterable[str]) -> None:
         ).on_conflict(target=(SearchWord.variant, SearchWord.word), action="DO NOTHING")
 
 
-async def _sqlite(terms: Terms, filters: Filters, limit: int, offset: int) -> list[dict[str, Any]]:
+async def _sqlite(
+    terms: Terms, filters: SearchFilters, limit: int, offset: int
+) -> list[dict[str, Any]]:
     match = " AND ".join(
         "(" + " OR ".join(f'"{word}"' + ("*" if prefix else "") for word, prefix in options) + ")"
         for options in terms
@@ -208,7 +214,7 @@ _DOCUMENT = "to_tsvector('simple', name_norm || ' ' || other_names_norm)"
 
 
 async def _postgres(
-    terms: Terms, filters: Filters, limit: int, offset: int
+    terms: Terms, filters: SearchFilters, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     tsquery = " & ".join(
         "(" + " | ".join(word + (":*" if prefix else "") for word, prefix in options) + ")"

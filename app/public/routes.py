@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from litestar import Request, Response, Router, get
 from litestar.response import Template
 
-from app.billing.rules import invoice_price_cents
-from app.clock import paris_today
 from app.companies.rules import vat_for
+from app.public import site
 from app.public.health import check_health, check_liveness
 from app.public.legal import TERMS_EFFECTIVE_ON, site_cookies
 from app.web import render, settings_of
 
 Req = Request[Any, Any, Any]
-
-
-@get("/", name="public.home")
-async def show_home(request: Req) -> Template:
-    settings = settings_of(request)
-    price = invoice_price_cents(
-        pack_price_cents=settings.token_pack_price_cents,
-        pack_size=settings.token_pack_size,
-        tokens_per_invoice=settings.tokens_per_invoice,
-    )
-    # The example reminder is the first step of the default scenario: a week before the due date.
-    due_on = paris_today(request.app.state.clock) + timedelta(days=7)
-    return render(
-        request,
-        "public/home.html",
-        site=settings,
-        invoice_price_cents=price,
-        example_due_on=due_on,
-    )
 
 
 @get("/mentions-legales", name="public.legal_notice")
@@ -92,7 +71,7 @@ async def show_liveness(request: Req) -> Response[dict[str, Any]]:
 router = Router(
     path="/",
     route_handlers=[
-        show_home,
+        *site.ROUTES,
         show_legal_notice,
         show_terms,
         show_privacy,

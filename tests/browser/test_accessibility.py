@@ -44,6 +44,9 @@ PUBLIC_PAGES = {
     "privacy": Case("/confidentialite"),
     "contact": Case("/contact"),
     "styleguide": Case("/dev/styleguide"),
+    "search": Case("/recherche?q=atelier"),
+    "search-bad-filter": Case("/recherche?q=atelier&lieu=Lyon", 400),
+    "score-method": Case("/indice-de-ponctualite"),
 }
 
 APP_PAGES = {

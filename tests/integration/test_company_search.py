@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 from litestar import Litestar
 
-from app.companies.rules import Diffusion, normalise_name, other_names_norm, parse_query
-from app.companies.search import Filters, index_search_words, search_companies
+from app.companies.rules import (
+    Diffusion,
+    SearchFilters,
+    normalise_name,
+    other_names_norm,
+    parse_query,
+)
+from app.companies.search import index_search_words, search_companies
 from app.companies.tables import Company
 from tests.factories import make_company
 
@@ -52,7 +58,7 @@ async def registry(db: Litestar) -> None:
 
 
 async def names(typed: str, **filters: object) -> list[str]:
-    page = await search_companies(parse_query(typed), filters=Filters(**filters))  # type: ignore[arg-type]
+    page = await search_companies(parse_query(typed), filters=SearchFilters(**filters))  # type: ignore[arg-type]
     return [hit.name for hit in page.hits]
 
 

@@ -162,6 +162,10 @@ ID_ROUTES: list[IdRoute] = [
 # Platform administration is platform-wide by design: test_admin_claims proves that every
 # /admin/ route refuses everyone but platform administrators with a second factor.
 PLATFORM_WIDE = ("/admin/",)
+# The public site shows the registry's public data to everyone by design; its pages carry no
+# organisation id (the sitemap's `part` is a slice of company ids). test_public_site proves
+# that no masked data reaches them.
+PUBLIC_SITE = ("/entreprises/", "/sitemaps/", "/api/")
 
 
 async def _objects_of(org: Organisation, route: IdRoute) -> dict[str, int]:
@@ -252,7 +256,7 @@ async def test_every_id_bearing_route_is_listed(app: Litestar) -> None:
     id_routes = {
         handler.name
         for route in app.routes
-        if not route.path.startswith(("/dev/", "/schema", "/static", *PLATFORM_WIDE))
+        if not route.path.startswith(("/dev/", "/schema", "/static", *PLATFORM_WIDE, *PUBLIC_SITE))
         and _takes_an_id(route.path_parameters)
         for handler in getattr(route, "route_handlers", [])
         if handler.name and not handler.opt.get(FORM_ADDRESS)  # redirects to a listed page
@@ -277,6 +281,9 @@ SKIPPED_PAGES: dict[str, str] = {
         "platform administration, platform-wide by design and closed to creditors "
         "(test_admin_claims)"
     ),
+    "/entreprises/": "public company pages: registry data only, shown to everyone by design",
+    "/sitemaps/": "public sitemaps: addresses of public company pages only",
+    "/api/": "the public JSON API: the public company pages' data, as JSON",
 }
 _PARAMETER = re.compile(r"\{(\w+):[^}]+\}")
 

@@ -106,7 +106,7 @@ async def test_english_is_chosen_from_accept_language(client: Client) -> None:
 
 
 async def test_language_cookie_beats_accept_language(client: Client) -> None:
-    await client.get("/")
+    await client.get("/login")
     token = client.cookies.get("csrftoken")
     await client.post("/locale", data={"locale": "en", "next": "/", "_csrf_token": token})
     response = await client.get("/", headers={"accept-language": "fr-FR"})
@@ -146,7 +146,7 @@ async def test_liveness_needs_only_the_database(client: Client) -> None:
 async def test_form_errors_are_in_the_language_of_the_page(client: Client) -> None:
     """Field errors come from shared macros: they must speak the page's language too, with
     the limits filled in."""
-    await client.get("/")
+    await client.get("/login")
     english = {"accept-language": "en-GB,en;q=0.9"}
     expected = {
         "short": f"The password must be at least {PASSWORD_MIN_LENGTH} characters long.",

@@ -1,0 +1,136 @@
+"""Public pages served as shared-cache friendly responses to anonymous visitors.
+
+An anonymous visitor gets a page that sets no cookie (its route is left out of the CSRF
+middleware: it has no unsafe form), carries an `ETag` built from exactly what it shows, and
+may be kept by a shared cache for a few seconds. A conditional request with a current copy
+gets a 304; otherwise the rendered bytes are reused, in this process, for as long as the ETag
+stays the same. A signed-in visitor gets the same page rendered for them, never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from email.utils import format_datetime
+from functools import cache
+from typing import Any
+
+from litestar import Request, Response
+from litestar.response import Template
+from litestar.utils.scope.state import ScopeState
+
+from app.i18n import formatting_locale
+from app.settings import ROOT
+from app.web import ensure_page_context, pop_flashes, render, settings_of
+
+Req = Request[Any, Any, Any]
+
+# Handler `opt` of a shared page: Litestar's CSRF middleware skips it, so no cookie is set.
+SHARED_PAGE: dict[str, Any] = {"exclude_from_csrf": True}
+SHARED_CACHE_CONTROL = "public, max-age=0, s-maxage=5, must-revalidate"
+# The language comes from the cookie or the browser's languages; htmx asks for a fragment.
+VARY = "Accept-Language, Cookie, HX-Request"
+PAGES_KEPT = 2048
+
+
+class RenderedPages:
+    """The latest rendered pages of this process, by ETag (least recently used go first)."""
+
+    def __init__(self, size: int = PAGES_KEPT) -> None:
+        self.size = size
+        self._pages: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, etag: str) -> bytes | None:
+        body = self._pages.get(etag)
+        if body is not None:
+            self._pages.move_to_end(etag)
+        return body
+
+    def put(self, etag: str, body: bytes) -> None:
+        self._pages[etag] = body
+        self._pages.move_to_end(etag)
+        while len(self._pages) > self.size:
+            self._pages.popitem(last=False)
+
+
+@cache
+def site_build() -> str:
+    """A digest of the templates and translations: a new release changes every ETag."""
+    digest = hashlib.sha256()
+    for folder in ("templates", "app/translations"):
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.is_file() and path.suffix in (".html", ".mo", ".txt", ".xml"):
+                digest.update(str(path.relative_to(ROOT)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def is_shared(request: Req) -> bool:
+    """The page may be shared: nobody is signed in (flash messages waiting make it private)."""
+    ensure_page_context(request)
+    return request.state.identity is None and not request.cookies.get(
+        settings_of(request).cookie_name("flash")
+    )
+
+
+def adopt_csrf_cookie(request: Req) -> None:
+    """On a page left out of the CSRF middleware, the visitor's own token keeps forms working."""
+    token = request.cookies.get(settings_of(request).cookie_name("csrftoken"))
+    if token:
+        ScopeState.from_scope(request.scope).csrf_token = token
+
+
+def etag_for(parts: Iterable[object]) -> str:
+    digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode())
+    return f'"{digest.hexdigest()[:32]}"'
+
+
+def _matches(request: Req, etag: str) -> bool:
+    wanted = request.headers.get("if-none-match", "")
+    return any(tag.strip().removeprefix("W/") in (etag, "*") for tag in wanted.split(","))
+
+
+def _render_bytes(request: Req, template: str, context: dict[str, Any]) -> bytes:
+    engine = request.app.template_engine
+    if engine is None:
+        raise RuntimeError("the application has no template engine")
+    full = Template(template_name=template, context=context).create_template_context(request)
+    html: str = engine.get_template(template).render(**full)
+    return html.encode()
+
+
+async def shared_page(
+    request: Req,
+    template: str,
+    *,
+    validators: Iterable[object],
+    last_modified: datetime | None,
+    context: Callable[[], Awaitable[dict[str, Any]]],
+    pages: RenderedPages,
+) -> Response[Any]:
+    """The page for an anonymous visitor (304, cached bytes, or rendered now), else private.
+
+    `validators` are what the page shows depends on (a company's update time, its score's
+    version...): the same validators always give the same bytes.
+    """
+    if not is_shared(request):
+        adopt_csrf_cookie(request)
+        return render(request, template, **(await context()))
+    locale = request.state.locale
+    etag = etag_for([template, *validators, locale, site_build()])
+    headers = {"etag": etag, "cache-control": SHARED_CACHE_CONTROL, "vary": VARY}
+    if last_modified is not None:
+        headers["last-modified"] = format_datetime(last_modified, usegmt=True)
+    if _matches(request, etag):
+        return Response(content=b"", status_code=304, headers=headers)
+    body = pages.get(etag)
+    if body is None:
+        values = await context()
+        values.setdefault("flashes", pop_flashes(request))
+        values.setdefault("locale", locale)
+        values.setdefault("format_locale", formatting_locale(locale, None))
+        body = _render_bytes(request, template, values)
+        pages.put(etag, body)
+    return Response(content=body, media_type="text/html; charset=utf-8", headers=headers)
