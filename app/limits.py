@@ -48,6 +48,10 @@ COMPANY_SOURCE = 16
 INVOICE_REFERENCE = 64
 CONFIDENCE = 8
 IMPORT_KIND = 16
+RECOMMENDATION_TEXT = 1000
+PUBLIC_REPLY = 2000  # a debtor's answer to a published invoice
+MODERATION_STATUS = 16
+NAF_DIVISION = 2
 SHORT_TEXT = 500  # free text on one line (reasons, labels)
 LONG_TEXT = 5000  # free text on several lines (explanations, notes)
 

@@ -26,7 +26,7 @@ from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.accounts.rules import PASSWORD_MIN_LENGTH
-from app.companies.nomenclature import legal_category_label, naf_label
+from app.companies.nomenclature import division_label, legal_category_label, naf_label
 from app.companies.rules import format_siren, vat_for
 from app.i18n import JINJA_FILTERS, JINJA_GETTEXT, LOCALE_COOKIE, formatting_locale, negotiate
 from app.once import SingleUse
@@ -85,6 +85,7 @@ def make_environment(*, auto_reload: bool = False) -> Environment:
     env.globals["score_band"] = band_for
     env.globals["vat_for"] = vat_for
     env.globals["naf_label"] = naf_label
+    env.globals["division_label"] = division_label
     env.globals["legal_category_label"] = legal_category_label
     env.globals["htmx_file"] = vendored_htmx()
     env.globals["password_min_length"] = PASSWORD_MIN_LENGTH

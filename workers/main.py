@@ -25,7 +25,11 @@ from app.web import make_environment
 from workers.accounts import delete_expired_signups, send_password_reset
 from workers.email import send_email
 from workers.health import heartbeat
-from workers.scores import recompute_company_score, refresh_stale_scores
+from workers.scores import (
+    recompute_company_score,
+    refresh_sector_medians,
+    refresh_stale_scores,
+)
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -59,6 +63,7 @@ CRON_JOBS = [
     cron(heartbeat, second={0, 15, 30, 45}, run_at_startup=True, unique=True, timeout=10),
     cron(delete_expired_signups, minute=17, second=0, unique=True, timeout=300),
     cron(refresh_stale_scores, minute=41, second=0, unique=True, timeout=300),
+    cron(refresh_sector_medians, minute=47, second=0, unique=True, timeout=600),
 ]
 
 

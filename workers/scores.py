@@ -25,3 +25,8 @@ async def refresh_stale_scores(ctx: dict[str, Any]) -> int:
     if companies:
         logger.info("queued %d scores computed on an earlier day", len(companies))
     return len(companies)
+
+
+async def refresh_sector_medians(ctx: dict[str, Any]) -> int:
+    """Hourly: the median score of each NAF division, for the company pages' comparison."""
+    return await service.refresh_sector_medians(clock=ctx["clock"])

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from app.companies.nomenclature import naf_division
 from app.companies.rules import CompanySource, Diffusion, is_scored
 from app.companies.tables import Company
-from app.scores.rules import Band, Confidence, band_for
-from app.scores.tables import Score
+from app.scores.rules import Band, Confidence, RecommendationStatus, band_for
+from app.scores.tables import Outcome, PublicationReply, Recommendation, Score, SectorMedian
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,40 @@ class StoredScore:
 
 
 @dataclass(frozen=True)
+class PublicRecommendation:
+    creditor: str
+    text: str
+    experienced_on: date
+    given_at: datetime
+
+
+@dataclass(frozen=True)
+class PublishedInvoice:
+    """An unpaid invoice published after due notice, in facts only, with the debtor's reply."""
+
+    creditor: str
+    number: str
+    amount_cents: int
+    due_on: date
+    published_on: date
+    reply: str | None
+    replied_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SectorComparison:
+    division: str
+    median: int
+    companies: int
+
+
+@dataclass(frozen=True)
 class CompanyPage:
     identity: CompanyIdentity
     score: StoredScore | None  # None: never computed, or a restricted unit
+    recommendations: tuple[PublicRecommendation, ...] = ()
+    publications: tuple[PublishedInvoice, ...] = ()
+    sector: SectorComparison | None = None
 
 
 def _identity(row: dict[str, Any]) -> CompanyIdentity:
@@ -214,12 +246,119 @@ async def score_version(company_id: int) -> tuple[int, datetime] | None:
     return None if row is None else (int(row["version"]), row["computed_at"])
 
 
+async def page_versions(company_id: int, identity: CompanyIdentity) -> list[object]:
+    """What the company page shows changes with: its score, its sector's median, replies.
+
+    Recommendations and publications change the score's version: they are counted in it.
+    """
+    version = await score_version(company_id)
+    division = naf_division(identity.naf_code)
+    sector = (
+        await SectorMedian.select(SectorMedian.computed_at)
+        .where(SectorMedian.division == division)
+        .first()
+        if division
+        else None
+    )
+    reply = (
+        await PublicationReply.select(PublicationReply.written_at)
+        .where(PublicationReply.outcome.company == company_id)
+        .order_by(PublicationReply.written_at, ascending=False)
+        .first()
+    )
+    return [
+        version,
+        sector["computed_at"] if sector else None,
+        reply["written_at"] if reply else None,
+    ]
+
+
 async def company_page(company_id: int, identity: CompanyIdentity) -> CompanyPage:
     """Everything the company page shows: its identity and, if it may have one, its score."""
     if identity.is_restricted:
         return CompanyPage(identity=identity, score=None)
     row = await Score.select(*_SCORE_COLUMNS).where(Score.company == company_id).first()
-    return CompanyPage(identity=identity, score=None if row is None else _stored_score(row))
+    return CompanyPage(
+        identity=identity,
+        score=None if row is None else _stored_score(row),
+        recommendations=await _recommendations(company_id),
+        publications=await _publications(company_id),
+        sector=await _sector(identity.naf_code, identity.naf_nomenclature),
+    )
+
+
+async def _recommendations(company_id: int) -> tuple[PublicRecommendation, ...]:
+    """Approved recommendations, the newest first."""
+    rows = (
+        await Recommendation.select(
+            Recommendation.organisation.name.as_alias("creditor"),
+            Recommendation.text,
+            Recommendation.experienced_on,
+            Recommendation.given_at,
+        )
+        .where(
+            (Recommendation.company == company_id)
+            & (Recommendation.status == RecommendationStatus.APPROVED)
+        )
+        .order_by(Recommendation.given_at, ascending=False)
+    )
+    return tuple(PublicRecommendation(**row) for row in rows)
+
+
+async def _publications(company_id: int) -> tuple[PublishedInvoice, ...]:
+    """Published invoices still unpaid: a settled one leaves the page at once."""
+    rows = (
+        await Outcome.select(
+            Outcome.id,
+            Outcome.organisation.name.as_alias("creditor"),
+            Outcome.reference,
+            Outcome.amount_cents,
+            Outcome.due_on,
+            Outcome.published_on,
+        )
+        .where(
+            (Outcome.company == company_id)
+            & Outcome.published_on.is_not_null()
+            & Outcome.settled_on.is_null()
+        )
+        .order_by(Outcome.published_on, ascending=False)
+    )
+    if not rows:
+        return ()
+    replies = {
+        reply["outcome"]: reply
+        for reply in await PublicationReply.select(
+            PublicationReply.outcome, PublicationReply.text, PublicationReply.written_at
+        ).where(PublicationReply.outcome.is_in([row["id"] for row in rows]))
+    }
+    return tuple(
+        PublishedInvoice(
+            creditor=row["creditor"],
+            number=row["reference"],
+            amount_cents=int(row["amount_cents"]),
+            due_on=row["due_on"],
+            published_on=row["published_on"],
+            reply=replies[row["id"]]["text"] if row["id"] in replies else None,
+            replied_at=replies[row["id"]]["written_at"] if row["id"] in replies else None,
+        )
+        for row in rows
+    )
+
+
+async def _sector(naf_code: str, nomenclature: str) -> SectorComparison | None:
+    division = naf_division(naf_code) if nomenclature in ("NAFRev2", "") else ""
+    if not division:
+        return None
+    row = (
+        await SectorMedian.select(SectorMedian.median, SectorMedian.companies)
+        .where(SectorMedian.division == division)
+        .first()
+    )
+    if row is None:
+        return None
+    return SectorComparison(
+        division=division, median=int(row["median"]), companies=row["companies"]
+    )
 
 
 async def scores_of(sirens: list[str]) -> dict[str, int]:

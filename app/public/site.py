@@ -7,7 +7,7 @@ No page here needs an account. Pages anonymous visitors read often are shared pa
 from __future__ import annotations
 
 import re
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -170,8 +170,12 @@ async def show_company(request: Req, reference: FromPath[str]) -> Response[Any] 
     if reference != canonical:
         target = request.app.route_reverse("public.company", reference=canonical)
         return Redirect(path=target, status_code=301)
-    version = await queries.score_version(company_id)
-    changed = max([identity.updated_at, *([version[1]] if version else [])])
+    versions = await queries.page_versions(company_id, identity)
+    instants = [v for v in versions if isinstance(v, datetime)]
+    score = versions[0]
+    if isinstance(score, tuple):
+        instants.append(score[1])
+    changed = max([identity.updated_at, *instants])
 
     async def context() -> dict[str, Any]:
         page = await queries.company_page(company_id, identity)
@@ -190,7 +194,7 @@ async def show_company(request: Req, reference: FromPath[str]) -> Response[Any] 
     return await shared_page(
         request,
         "public/company.html",
-        validators=[identity.siren, identity.updated_at.isoformat(), version],
+        validators=[identity.siren, identity.updated_at.isoformat(), *versions],
         last_modified=changed.astimezone(UTC),
         context=context,
         pages=_pages(request),

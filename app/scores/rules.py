@@ -117,6 +117,12 @@ class Outcome:
                 raise ValueError("a paid invoice is never published")
 
 
+class RecommendationStatus(StrEnum):
+    PENDING = "pending"  # waits for a moderator: neither shown nor counted
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 @dataclass(frozen=True)
 class Recommendation:
     """A creditor recommends the company; it counts once that creditor has been paid."""
@@ -431,3 +437,19 @@ def monthly_history(
             HistoryPoint(month=end.replace(day=1), value=None if result is None else result.value)
         )
     return points
+
+
+# --- sector comparison --------------------------------------------------------------------------
+
+SECTOR_MIN_COMPANIES = 5  # fewer scored companies in a division say nothing of its habits
+
+
+def sector_median(values: Sequence[int]) -> int | None:
+    """The median score of a NAF division's companies, or None when too few have one."""
+    if len(values) < SECTOR_MIN_COMPANIES:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return _rounded((ordered[middle - 1] + ordered[middle]) / 2)

@@ -14,13 +14,14 @@ from typing import Any
 
 from arq.connections import ArqRedis
 
-from app.clock import Clock, paris_today
+from app.clock import PARIS, Clock, paris_today
+from app.companies.nomenclature import naf_division
 from app.companies.rules import Diffusion, is_scored
 from app.companies.tables import Company
 from app.db import write_transaction
 from app.queue import enqueue
 from app.scores import rules
-from app.scores.tables import Outcome, Score
+from app.scores.tables import Outcome, Recommendation, Score, SectorMedian
 
 RECOMPUTE_JOB = "recompute_company_score"
 # A recomputation waits this long after a change, so that the changes of one import or one
@@ -124,11 +125,12 @@ async def recompute_company_score(*, company_id: int, clock: Clock) -> bool:
     if stored and stored["computed_changes"] >= changes and stored["computed_on"] >= today:
         return False
     facts = await _outcomes_of(company_id, company_siren=company["siren"])
+    recommendations = await _recommendations_of(company_id)
     scored = is_scored(
         diffusion=Diffusion(company["diffusion"]), is_natural_person=company["is_natural_person"]
     )
-    result = rules.score(facts, today) if scored else None
-    history = rules.monthly_history(facts, today) if scored else []
+    result = rules.score(facts, today, recommendations) if scored else None
+    history = rules.monthly_history(facts, today, recommendations) if scored else []
     values: dict[Any, Any] = {
         Score.value: None if result is None else result.value,
         Score.confidence: None if result is None else result.confidence,
@@ -181,6 +183,92 @@ async def _outcomes_of(company_id: int, *, company_siren: str) -> list[rules.Out
         )
         for row in rows
     ]
+
+
+async def _recommendations_of(company_id: int) -> list[rules.Recommendation]:
+    rows = await Recommendation.select(Recommendation.organisation, Recommendation.given_at).where(
+        (Recommendation.company == company_id)
+        & (Recommendation.status == rules.RecommendationStatus.APPROVED)
+    )
+    return [
+        rules.Recommendation(
+            creditor_id=row["organisation"], given_on=row["given_at"].astimezone(PARIS).date()
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class GivenRecommendation:
+    """What a creditor says of a company it worked with."""
+
+    text: str
+    experienced_on: date
+    status: rules.RecommendationStatus = rules.RecommendationStatus.PENDING
+
+
+async def record_recommendation(
+    *,
+    organisation_id: int,
+    company_id: int,
+    recommendation: GivenRecommendation,
+    queue: ArqRedis,
+    clock: Clock,
+) -> None:
+    """Record (or replace) the creditor's recommendation, then queue the recomputation."""
+    values: dict[Any, Any] = {
+        Recommendation.text: recommendation.text,
+        Recommendation.experienced_on: recommendation.experienced_on,
+        Recommendation.status: recommendation.status,
+        Recommendation.given_at: clock.now(),
+    }
+    async with write_transaction(Recommendation._meta.db):
+        await Recommendation.insert(
+            Recommendation(
+                {
+                    Recommendation.organisation: organisation_id,
+                    Recommendation.company: company_id,
+                    **values,
+                }
+            )
+        ).on_conflict(
+            target=(Recommendation.organisation, Recommendation.company),
+            action="DO UPDATE",
+            values=list(values),
+        )
+        changes = await _count_change(company_id)
+    await request_recomputation(queue, company_id=company_id, key=str(changes))
+
+
+async def refresh_sector_medians(*, clock: Clock) -> int:
+    """Store the median score of each NAF division with enough scored companies."""
+    rows = await Score.select(Score.value, Score.company.naf_code.as_alias("naf_code")).where(
+        Score.value.is_not_null()
+        & (Score.company.diffusion == Diffusion.PUBLIC)
+        & (Score.company.is_natural_person == False)  # noqa: E712 (SQL comparison)
+        & (Score.company.naf_nomenclature == "NAFRev2")
+    )
+    by_division: dict[str, list[int]] = {}
+    for row in rows:
+        division = naf_division(row["naf_code"])
+        if division:
+            by_division.setdefault(division, []).append(int(row["value"]))
+    now = clock.now()
+    medians = {
+        division: (median, len(values))
+        for division, values in by_division.items()
+        if (median := rules.sector_median(values)) is not None
+    }
+    async with write_transaction(SectorMedian._meta.db):
+        await SectorMedian.delete(force=True)
+        if medians:
+            await SectorMedian.insert(
+                *(
+                    SectorMedian(division=division, median=median, companies=count, computed_at=now)
+                    for division, (median, count) in sorted(medians.items())
+                )
+            )
+    return len(medians)
 
 
 def _contributions_json(result: rules.Score | None) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from piccolo.table import Table
 from app import limits
 from app.accounts.tables import Organisation
 from app.companies.tables import Company
-from app.scores.rules import Confidence
+from app.scores.rules import Confidence, RecommendationStatus
 
 
 class Outcome(Table):
@@ -67,4 +67,45 @@ class Score(Table):
     version = Integer(default=1)
 
 
-TABLES: list[type[Table]] = [Outcome, Score]
+class PublicationReply(Table):
+    """The debtor's answer to one of its unpaid invoices published on its page (one each)."""
+
+    id = Serial(primary_key=True)
+
+    outcome = ForeignKey(references=Outcome, on_delete=OnDelete.cascade, null=False, unique=True)
+    text = Varchar(length=limits.PUBLIC_REPLY)
+    written_at = Timestamptz()
+
+
+class Recommendation(Table):
+    """A creditor's recommendation of a company; shown and counted once a moderator approves.
+
+    One per (organisation, company) (raw index migration): a creditor recommends once.
+    """
+
+    id = Serial(primary_key=True)
+
+    organisation = ForeignKey(references=Organisation, on_delete=OnDelete.cascade, null=False)
+    company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
+    text = Varchar(length=limits.RECOMMENDATION_TEXT)
+    experienced_on = Date()  # when the creditor worked with the company
+    status = Varchar(
+        length=limits.MODERATION_STATUS,
+        choices=RecommendationStatus,
+        default=RecommendationStatus.PENDING,
+    )
+    given_at = Timestamptz()
+
+
+class SectorMedian(Table):
+    """The median stored score of the companies of one NAF division, refreshed hourly."""
+
+    id = Serial(primary_key=True)
+
+    division = Varchar(length=limits.NAF_DIVISION, unique=True)
+    median = Integer()
+    companies = Integer()
+    computed_at = Timestamptz()
+
+
+TABLES: list[type[Table]] = [Outcome, Score, PublicationReply, Recommendation, SectorMedian]

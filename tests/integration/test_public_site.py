@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
 from litestar import Litestar
 
+from app.accounts.tables import Organisation
 from app.clock import Clock, FixedClock
 from app.companies.rules import Diffusion, normalise_name
 from app.companies.search import index_search_words
 from app.companies.tables import Company
-from app.scores.service import ReportedOutcome, report_outcome
+from app.scores.rules import RECOMMENDATION_POINTS, SECTOR_MIN_COMPANIES, RecommendationStatus
+from app.scores.service import (
+    GivenRecommendation,
+    ReportedOutcome,
+    record_recommendation,
+    refresh_sector_medians,
+    report_outcome,
+)
+from app.scores.tables import Outcome, PublicationReply, Score
 from tests.conftest import make_client
 from tests.factories import definitions, make_company, make_organisation, table_rows
 
@@ -24,19 +34,28 @@ def app_clock() -> Clock:
     return FixedClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
 
 
-async def scored_company(app: Litestar, run_worker: object, name: str, **fields: object) -> Company:
+async def scored_company(
+    app: Litestar,
+    run_worker: object,
+    name: str,
+    creditors: list[Organisation] | None = None,
+    **fields: object,
+) -> Company:
     """A company two creditors reported on: one paid on time, one 30 days late."""
     company = await make_company(name=name, **fields)
+    creditors = creditors or [await make_organisation(), await make_organisation()]
     await index_search_words([normalise_name(name)])
     for n, (due, settled) in enumerate(
         [(date(2026, 6, 30), date(2026, 6, 30)), (date(2026, 9, 15), date(2026, 10, 15))]
     ):
-        creditor = await make_organisation()
         await report_outcome(
-            organisation_id=creditor.id,
+            organisation_id=creditors[n].id,
             company_id=company.id,
             outcome=ReportedOutcome(
-                reference=f"F-{n}", due_on=due, amount_cents=250_000, settled_on=settled
+                reference=f"F-{company.siren}-{n}",
+                due_on=due,
+                amount_cents=250_000,
+                settled_on=settled,
             ),
             queue=app.state.queue,
             clock=app.state.clock,
@@ -316,3 +335,111 @@ async def test_the_schema_describes_the_api_and_nothing_else(app: Litestar) -> N
     async with make_client(app) as program:
         schema = (await program.get("/api/schema/openapi.json")).json()
     assert sorted(schema["paths"]) == ["/api/v1/companies", "/api/v1/companies/{siren}"]
+
+
+async def test_approved_recommendations_show_and_count_pending_ones_do_neither(
+    app: Litestar, run_worker: object
+) -> None:
+    company = await scored_company(app, run_worker, "Charpente Leroy")
+    before = (await Score.select(Score.value).where(Score.company == company.id).first())["value"]
+    paid = await Outcome.select(Outcome.organisation).where(Outcome.company == company.id)
+    for row, (text, status) in zip(
+        paid,
+        [
+            ("Toujours réglé dans les délais.", RecommendationStatus.APPROVED),
+            ("En attente de relecture.", RecommendationStatus.PENDING),
+        ],
+        strict=True,
+    ):
+        await record_recommendation(
+            organisation_id=row["organisation"],
+            company_id=company.id,
+            recommendation=GivenRecommendation(
+                text=text, experienced_on=date(2026, 5, 1), status=status
+            ),
+            queue=app.state.queue,
+            clock=app.state.clock,
+        )
+    await run_worker()  # type: ignore[operator]
+    after = (await Score.select(Score.value).where(Score.company == company.id).first())["value"]
+    async with make_client(app) as visitor:
+        page = await visitor.get(f"/entreprises/{company.siren}-charpente-leroy")
+    assert after == before + RECOMMENDATION_POINTS, "one approved recommendation counts"
+    assert "Toujours réglé dans les délais." in page.text
+    assert "relation commerciale en mai 2026" in page.text
+    assert "En attente de relecture." not in page.text
+
+
+async def test_an_unpaid_published_invoice_shows_in_facts_with_the_reply_until_it_is_paid(
+    app: Litestar, run_worker: object
+) -> None:
+    company = await make_company(name="Negoce Retard")
+    creditor = await make_organisation(name="Menuiserie Dubois")
+    published = ReportedOutcome(
+        reference="F-2026-0142",
+        due_on=date(2026, 8, 31),
+        amount_cents=125_000,
+        published_on=date(2026, 10, 15),
+    )
+    await report_outcome(
+        organisation_id=creditor.id,
+        company_id=company.id,
+        outcome=published,
+        queue=app.state.queue,
+        clock=app.state.clock,
+    )
+    await run_worker()  # type: ignore[operator]
+    outcome = await Outcome.select(Outcome.id).where(Outcome.company == company.id).first()
+    await PublicationReply(
+        outcome=outcome["id"],
+        text="Livraison incomplète, nous attendons un avoir.",
+        written_at=datetime(2026, 10, 20, 10, 0, tzinfo=UTC),
+    ).save()
+    path = f"/entreprises/{company.siren}-negoce-retard"
+    async with make_client(app) as visitor:
+        page = await visitor.get(path)
+        await report_outcome(
+            organisation_id=creditor.id,
+            company_id=company.id,
+            outcome=replace(published, settled_on=date(2026, 11, 30)),
+            queue=app.state.queue,
+            clock=app.state.clock,
+        )
+        await run_worker()  # type: ignore[operator]
+        settled = await visitor.get(path)
+    assert (
+        "Facture n° F-2026-0142 de 1 250,00 € TTC émise par Menuiserie Dubois, échue le"
+        " 31 août 2026, impayée au 15 octobre 2026 selon le créancier."
+        in page.text.replace("\u202f", " ").replace("\xa0", " ")
+    )
+    assert "Livraison incomplète, nous attendons un avoir." in page.text
+    assert "F-2026-0142" not in settled.text, "a settled invoice leaves the page"
+    assert "Livraison incomplète" not in settled.text
+
+
+async def test_the_sector_median_shows_once_enough_companies_of_the_division_have_a_score(
+    app: Litestar, run_worker: object
+) -> None:
+    creditors = [await make_organisation(), await make_organisation()]
+    companies = [
+        await scored_company(
+            app,
+            run_worker,
+            f"Logiciel {n}",
+            creditors,
+            naf_code="62.01Z",
+            naf_nomenclature="NAFRev2",
+        )
+        for n in range(SECTOR_MIN_COMPANIES)
+    ]
+    path = f"/entreprises/{companies[0].siren}-logiciel-0"
+    async with make_client(app) as visitor:
+        before = await visitor.get(path)
+        assert await refresh_sector_medians(clock=app.state.clock) == 1
+        after = await visitor.get(path, headers={"if-none-match": before.headers["etag"]})
+    assert "Médiane de son secteur" not in before.text
+    assert after.status_code == 200, "a new median is a new page"
+    assert (
+        "Médiane de son secteur (Programmation, conseil et autres activités informatiques) :"
+        f" 65/100, sur {SECTOR_MIN_COMPANIES} entreprises." in after.text
+    )

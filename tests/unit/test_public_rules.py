@@ -8,6 +8,7 @@ import pytest
 
 from app.companies.rules import BadFilter, FilterProblem, SearchFilters, parse_filters
 from app.public.chart import BOTTOM, HEIGHT, TOP, history_chart
+from app.scores.rules import sector_median
 
 
 @pytest.mark.parametrize(
@@ -67,3 +68,18 @@ def test_a_month_without_a_score_breaks_the_line() -> None:
 def test_no_score_at_all_draws_nothing() -> None:
     chart = history_chart([(date(2026, 1, 1), None), (date(2026, 2, 1), None)])
     assert chart.is_empty and chart.lines == ()
+
+
+@pytest.mark.parametrize(
+    ("values", "median"),
+    [
+        ([50, 60, 70, 80], None),  # too few companies to speak for a sector
+        ([90, 10, 50, 70, 30], 50),
+        ([10, 20, 30, 40, 50, 61], 35),
+        ([10, 20, 30, 40, 50, 60], 35),  # 35.0: no rounding surprise
+        ([0, 0, 100, 100, 100, 100], 100),
+        ([1, 2, 3, 4, 6, 7], 4),  # 3.5 rounds half up, as every score does
+    ],
+)
+def test_the_sector_median(values: list[int], median: int | None) -> None:
+    assert sector_median(values) == median
