@@ -1,4 +1,5 @@
-"""Demo data for `make run`: a verified creditor account a newcomer can log in with."""
+"""Demo data for `make run`: a verified creditor account a newcomer can log in with, and a
+registry of fictitious companies with payment outcomes and scores (app/dev/demo_companies.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import sys
 from app.accounts.service.signup import create_owner_account
 from app.accounts.tables import User
 from app.clock import Clock, SystemClock
+from app.companies.rules import CompanySource
+from app.companies.tables import Company
 from app.db import bind_engine, engine_for
+from app.dev.demo_companies import seed_companies
 from app.piccolo_app import ALL_TABLES
 from app.security import Passwords
 from app.settings import Settings
@@ -17,10 +21,20 @@ from app.settings import Settings
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-ponctuel-2026"  # noqa: S105 (printed by `make run` on purpose)
 DEMO_SIREN = "732829320"
+DEMO_COMPANIES = 3000
 
 
 async def seed_demo(*, passwords: Passwords, clock: Clock) -> bool:
-    """Create the demo creditor unless it exists; True when something was created."""
+    """Create the demo creditor and the demo companies unless they exist; True when something
+    was created."""
+    created_account = await _seed_account(passwords=passwords, clock=clock)
+    if await Company.exists().where(Company.source == CompanySource.DEMO):
+        return created_account
+    await seed_companies(count=DEMO_COMPANIES, clock=clock)
+    return True
+
+
+async def _seed_account(*, passwords: Passwords, clock: Clock) -> bool:
     if await User.exists().where(User.email == DEMO_EMAIL):
         return False
     now = clock.now()
