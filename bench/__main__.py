@@ -1,7 +1,10 @@
-"""`python -m bench`: measure the public home page against a bare Litestar app in one run.
+"""`python -m bench`: the public pages against a bare Litestar app, in one run.
 
-Both apps are served by identical uvicorn subprocesses and loaded one after the other by the
-same client, so their ratio is meaningful even though absolute figures depend on the machine.
+Every app is served by identical uvicorn subprocesses and loaded one after the other by the
+same client, so their ratios are meaningful even though absolute figures depend on the machine.
+The company page is also compared with its floor: the same queries and template with nothing
+else around them (bench/bare_page.py). `python -m bench.search` and `python -m bench.imports`
+measure search and the SIRENE import.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import json
 import math
 import os
 import signal
+import sqlite3
+import subprocess
 import sys
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
@@ -32,6 +37,9 @@ from bench.servers import (
 BUSY_CLIENT = 0.9  # above this share of a core, the client may be what limits the figures
 
 
+DEMO_COMPANIES = 600  # fictitious companies seeded for the company page, a third scored
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
@@ -40,13 +48,48 @@ class Target:
     factory: bool
     path: str = "/"
     needs_app_environment: bool = False
+    compare_to: tuple[str, ...] = ("bare",)
 
 
 def targets(home_app: str, home_factory: bool) -> list[Target]:
     return [
-        Target("bare", "bare Litestar", "bench.bare:app", factory=False),
+        Target("bare", "bare Litestar", "bench.bare:app", factory=False, compare_to=()),
         Target("home", "home page", home_app, factory=home_factory, needs_app_environment=True),
+        Target(
+            "company",
+            "company page",
+            home_app,
+            factory=home_factory,
+            path="/entreprises/{reference}",
+            needs_app_environment=True,
+            compare_to=("bare", "floor"),
+        ),
+        Target(
+            "floor",
+            "company page floor",
+            "bench.bare_page:create_app",
+            factory=True,
+            path="/entreprises/{siren}",
+            needs_app_environment=True,
+        ),
     ]
+
+
+def seed_companies(env: dict[str, str]) -> dict[str, str]:
+    """Seed the demo companies; the path values of a scored one (its SIREN and reference)."""
+    subprocess.run(
+        [sys.executable, "-m", "app.dev.demo_companies", "--count", str(DEMO_COMPANIES)],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    database = env["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as connection:
+        siren, slug = connection.execute(
+            "SELECT c.siren, c.slug FROM company c JOIN score s ON s.company = c.id"
+            " WHERE s.value IS NOT NULL ORDER BY c.id LIMIT 1"
+        ).fetchone()
+    return {"siren": siren, "reference": f"{siren}-{slug}"}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -60,7 +103,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--connections", type=int, default=32, help="concurrent keep-alive connections (32)"
     )
-    parser.add_argument("--only", choices=["bare", "home"], help="measure a single target")
+    parser.add_argument(
+        "--only",
+        choices=["bare", "home", "company", "floor"],
+        action="append",
+        help="measure only these targets (repeatable)",
+    )
     parser.add_argument(
         "--home-app",
         default="app.main:app_from_env",
@@ -94,32 +142,41 @@ def measure_all(
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(TemporaryDirectory(prefix="ponctuel-bench-")))
         servers: dict[str, RunningServer] = {}
+        app_env: dict[str, str] | None = None
+        values: dict[str, str] = {}
+        paths: dict[str, str] = {}
         for target in chosen:
             env = dict(os.environ)
             if target.needs_app_environment:
-                redis_url = os.environ.get("REDIS_URL") or stack.enter_context(embedded_redis())
-                env = app_environment(workdir / "bench.sqlite3", redis_url)
-                print("running migrations on a fresh SQLite database…", file=sys.stderr)
-                run_migrations(env)
+                if app_env is None:
+                    redis_url = os.environ.get("REDIS_URL") or stack.enter_context(embedded_redis())
+                    app_env = app_environment(workdir / "bench.sqlite3", redis_url)
+                    print("running migrations on a fresh SQLite database…", file=sys.stderr)
+                    run_migrations(app_env)
+                    print(f"seeding {DEMO_COMPANIES} demo companies…", file=sys.stderr)
+                    values = seed_companies(app_env)
+                env = app_env
+            paths[target.name] = target.path.format(**values)
             servers[target.name] = stack.enter_context(
                 uvicorn_server(
                     target.app,
                     factory=target.factory,
                     env=env,
                     log_path=workdir / f"{target.name}.log",
-                    ready_path=target.path,
+                    ready_path=paths[target.name],
                 )
             )
         for target in chosen:
             print(
-                f"measuring {target.name}: GET {target.path} on port {servers[target.name].port}, "
+                f"measuring {target.name}: GET {paths[target.name]}"
+                f" on port {servers[target.name].port}, "
                 f"{args.connections} connections, {args.warmup:g} s warm-up + "
                 f"{args.duration:g} s…",
                 file=sys.stderr,
             )
             results[target.name] = run_load(
                 servers[target.name].port,
-                target.path,
+                paths[target.name],
                 connections=args.connections,
                 duration=args.duration,
                 warmup=args.warmup,
@@ -130,20 +187,23 @@ def measure_all(
     return results, page_weight
 
 
-def ratios(results: dict[str, LoadResult]) -> dict[str, float] | None:
-    """home divided by bare, for throughput and both latency percentiles."""
-    if "home" not in results or "bare" not in results:
-        return None
-    home, bare = results["home"], results["bare"]
+def ratios(chosen: list[Target], results: dict[str, LoadResult]) -> dict[str, dict[str, float]]:
+    """Each target divided by each baseline it is compared to: throughput and latencies."""
 
     def divide(a: float, b: float) -> float:
         return a / b if b else math.nan
 
-    return {
-        "rps": divide(home.rps, bare.rps),
-        "p50": divide(home.p50_ms, bare.p50_ms),
-        "p99": divide(home.p99_ms, bare.p99_ms),
-    }
+    found = {}
+    for target in chosen:
+        for baseline in target.compare_to:
+            if baseline in results and target.name in results:
+                mine, theirs = results[target.name], results[baseline]
+                found[f"{target.name}/{baseline}"] = {
+                    "rps": divide(mine.rps, theirs.rps),
+                    "p50": divide(mine.p50_ms, theirs.p50_ms),
+                    "p99": divide(mine.p99_ms, theirs.p99_ms),
+                }
+    return found
 
 
 def share(value: float) -> str:
@@ -161,10 +221,11 @@ def print_report(chosen: list[Target], results: dict[str, LoadResult]) -> None:
             f"{target.name:<8}{r.requests:>10}{r.errors:>8}{r.non_2xx:>9}{r.rps:>11.1f}"
             f"{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{share(r.server_cpu):>12}{share(r.client_cpu):>12}"
         )
-    ratio = ratios(results)
-    if ratio:
+    labels = {target.name: target.label for target in targets("", True)}
+    for pair, ratio in ratios(chosen, results).items():
+        mine, theirs = pair.split("/")
         print(
-            f"home page vs bare Litestar: {ratio['rps']:.2f}x rps, "
+            f"{labels[mine]} vs {labels[theirs]}: {ratio['rps']:.2f}x rps, "
             f"p50 {ratio['p50']:.1f}x, p99 {ratio['p99']:.1f}x"
         )
     for target in chosen:
@@ -195,8 +256,9 @@ def write_json(
             }
             for target in chosen
         },
-        "ratios_home_vs_bare": {
-            key: finite(value) for key, value in (ratios(results) or {}).items()
+        "ratios": {
+            pair: {key: finite(value) for key, value in ratio.items()}
+            for pair, ratio in ratios(chosen, results).items()
         },
     }
     Path(path).write_text(json.dumps(document, indent=2) + "\n")
@@ -223,7 +285,9 @@ def interrupt_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    chosen = [t for t in targets(args.home_app, args.home_factory) if args.only in (None, t.name)]
+    chosen = [
+        t for t in targets(args.home_app, args.home_factory) if not args.only or t.name in args.only
+    ]
     signal.signal(signal.SIGTERM, interrupt_on_sigterm)
     try:
         results, page_weight = measure_all(chosen, args)
