@@ -28,12 +28,19 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from app.accounts.rules import PASSWORD_MIN_LENGTH
 from app.companies.nomenclature import division_label, legal_category_label, naf_label
 from app.companies.rules import format_siren, vat_for
-from app.i18n import JINJA_FILTERS, JINJA_GETTEXT, LOCALE_COOKIE, formatting_locale, negotiate
+from app.i18n import (
+    JINJA_FILTERS,
+    JINJA_GETTEXT,
+    LOCALE_COOKIE,
+    LOCALE_COOKIE_MAX_AGE,
+    formatting_locale,
+    negotiate,
+)
 from app.once import SingleUse
 from app.ratelimit import Hit, RateLimiter
 from app.scores.rules import band_for
 from app.security import DataKeys, Passwords, UnreadableSecret
-from app.settings import ROOT, Settings
+from app.settings import LOCALES, ROOT, Settings
 
 TEMPLATES_DIR = ROOT / "templates"
 
@@ -247,6 +254,23 @@ def form_address(path: str, *, page: str, name: str) -> HTTPRouteHandler:
         return redirect_to(request, page, **request.path_params)
 
     return get(path, name=name, opt={FORM_ADDRESS: True})(to_the_form)
+
+
+def locale_redirect(request: Request[Any, Any, Any], locale: str, target: str | None) -> Redirect:
+    """Back to `target` (a same-site path, else the home page), remembering a known language."""
+    response = Redirect(
+        path=safe_next(target, request.app.route_reverse("public.home")), status_code=303
+    )
+    if locale in LOCALES:
+        response.set_cookie(
+            LOCALE_COOKIE,
+            locale,
+            max_age=LOCALE_COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=settings_of(request).cookies_secure,
+        )
+    return response
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -17,7 +17,7 @@ from app.companies.rules import QueryKind, parse_query, siren_problem
 from app.companies.search import search_companies
 from app.public import queries
 from app.public.cache import SHARED_PAGE
-from app.web import client_ip, settings_of
+from app.web import absolute_url, client_ip, settings_of
 
 Req = Request[Any, Any, Any]
 
@@ -117,8 +117,7 @@ async def _over_limit(request: Req) -> Response[ApiError] | None:
 
 def _page_url(request: Req, siren: str, slug: str, restricted: bool) -> str:
     reference = siren if restricted or not slug else f"{siren}-{slug}"
-    path = request.app.route_reverse("public.company", reference=reference)
-    return str(request.base_url).rstrip("/") + path
+    return absolute_url(request, "public.company", reference=reference)
 
 
 @get(

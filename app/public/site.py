@@ -29,13 +29,11 @@ from app.companies.rules import (
 )
 from app.companies.search import SearchPage, search_companies
 from app.errors import N_
-from app.i18n import LOCALE_COOKIE, LOCALE_COOKIE_MAX_AGE
 from app.public import queries
 from app.public.cache import SHARED_PAGE, RenderedPages, adopt_csrf_cookie, shared_page
 from app.public.chart import history_chart
 from app.scores import rules as score_rules
-from app.settings import LOCALES
-from app.web import render, safe_next, settings_of
+from app.web import absolute_url, locale_redirect, render, settings_of
 
 Req = Request[Any, Any, Any]
 
@@ -55,11 +53,6 @@ _FILTER_FIELDS = {
     FilterProblem.ACTIVITY: "activite",
     FilterProblem.STATE: "etat",
 }
-
-
-def absolute_url(request: Req, path: str) -> str:
-    """The full address of a path of this site, as the request reached it."""
-    return str(request.base_url).rstrip("/") + path
 
 
 def _pages(request: Req) -> RenderedPages:
@@ -185,9 +178,7 @@ async def show_company(request: Req, reference: FromPath[str]) -> Response[Any] 
             "company": identity,
             "score": page.score,
             "chart": history_chart([(point.month, point.value) for point in history]),
-            "canonical_url": absolute_url(
-                request, request.app.route_reverse("public.company", reference=canonical)
-            ),
+            "canonical_url": absolute_url(request, "public.company", reference=canonical),
             "method": score_rules,
         }
 
@@ -209,9 +200,7 @@ async def show_score_method(request: Req) -> Response[Any] | Template:
         return {
             "method": score_rules,
             "curve": _points_examples(),
-            "canonical_url": absolute_url(
-                request, request.app.route_reverse("public.score_method")
-            ),
+            "canonical_url": absolute_url(request, "public.score_method"),
         }
 
     return await shared_page(
@@ -232,24 +221,14 @@ def _points_examples() -> list[tuple[int, int]]:
 @get("/langue", name="public.choose_locale", opt=SHARED_PAGE)
 async def choose_locale(request: Req) -> Response[Any]:
     """The language switch of pages without a form token: it only sets the language cookie."""
-    locale = request.query_params.get("locale", "")
-    target = safe_next(request.query_params.get("next"), request.app.route_reverse("public.home"))
-    response: Response[Any] = Redirect(path=target, status_code=303)
-    if locale in LOCALES:
-        response.set_cookie(
-            LOCALE_COOKIE,
-            locale,
-            max_age=LOCALE_COOKIE_MAX_AGE,
-            httponly=True,
-            samesite="lax",
-            secure=settings_of(request).cookies_secure,
-        )
-    return response
+    return locale_redirect(
+        request, request.query_params.get("locale", ""), request.query_params.get("next")
+    )
 
 
 @get("/robots.txt", name="public.robots", opt=SHARED_PAGE, media_type="text/plain")
 async def show_robots(request: Req) -> Response[str]:
-    sitemap = absolute_url(request, request.app.route_reverse("public.sitemap"))
+    sitemap = absolute_url(request, "public.sitemap")
     lines = [
         "User-agent: *",
         "Disallow: /app/",
@@ -272,10 +251,10 @@ async def show_sitemap_index(request: Req) -> Response[bytes]:
     """The sitemap index: one file per SITEMAP_URLS company ids, so it scales to millions."""
     last = await queries.last_listed_company_id()
     files = [
-        absolute_url(request, request.app.route_reverse("public.sitemap_part", part=n))
+        absolute_url(request, "public.sitemap_part", part=n)
         for n in range(last // SITEMAP_URLS + 1)
     ]
-    pages = absolute_url(request, request.app.route_reverse("public.sitemap_pages"))
+    pages = absolute_url(request, "public.sitemap_pages")
     body = render_xml("sitemapindex", "sitemap", [pages, *files])
     return Response(body, media_type="application/xml", headers=_sitemap_headers())
 
@@ -283,7 +262,7 @@ async def show_sitemap_index(request: Req) -> Response[bytes]:
 @get("/sitemaps/pages.xml", name="public.sitemap_pages", opt=SHARED_PAGE)
 async def show_sitemap_pages(request: Req) -> Response[bytes]:
     names = ("public.home", "public.score_method", "public.legal_notice", "public.terms")
-    urls = [absolute_url(request, request.app.route_reverse(name)) for name in names]
+    urls = [absolute_url(request, name) for name in names]
     return Response(render_xml("urlset", "url", urls), media_type="application/xml")
 
 
@@ -293,10 +272,7 @@ async def show_sitemap_part(request: Req, part: FromPath[int]) -> Response[bytes
     if part < 0 or part > 10_000:
         raise NotFoundException()
     listed = await queries.listed_companies(part * SITEMAP_URLS, (part + 1) * SITEMAP_URLS)
-    urls = [
-        absolute_url(request, request.app.route_reverse("public.company", reference=reference))
-        for reference in listed
-    ]
+    urls = [absolute_url(request, "public.company", reference=reference) for reference in listed]
     return Response(
         render_xml("urlset", "url", urls), media_type="application/xml", headers=_sitemap_headers()
     )

@@ -26,7 +26,7 @@ from app.accounts.service.audit import AuditAction, record_event
 from app.accounts.web import account_checks, account_page_context, finish_login
 from app.errors import N_, DomainError
 from app.forms import Form
-from app.i18n import LOCALE_COOKIE, LOCALE_COOKIE_MAX_AGE, gettext
+from app.i18n import gettext
 from app.messaging.email import queue_email
 from app.settings import LOCALES
 from app.web import (
@@ -36,12 +36,12 @@ from app.web import (
     flash,
     form_address,
     form_data,
+    locale_redirect,
     passwords_of,
     redirect_to,
     refund_attempt,
     render,
     route_names,
-    safe_next,
     settings_of,
     user_agent,
 )
@@ -342,20 +342,10 @@ async def change_password(request: Req) -> Response[Any]:
 async def set_locale(request: Req) -> Response[Any]:
     form = parse_locale(await form_data(request))
     locale = form.get("locale")
-    target = safe_next(form.get("next"), request.app.route_reverse("public.home"))
-    response: Response[Any] = Redirect(path=target, status_code=303)
-    if locale in LOCALES:
-        response.set_cookie(
-            LOCALE_COOKIE,
-            locale,
-            max_age=LOCALE_COOKIE_MAX_AGE,
-            httponly=True,
-            samesite="lax",
-            secure=settings_of(request).cookies_secure,
-        )
-        identity = getattr(request.state, "identity", None)
-        if identity is not None:
-            await service.set_locale(user_id=identity.user_id, locale=locale)
+    response = locale_redirect(request, locale, form.get("next"))
+    identity = getattr(request.state, "identity", None)
+    if locale in LOCALES and identity is not None:
+        await service.set_locale(user_id=identity.user_id, locale=locale)
     return response
 
 
