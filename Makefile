@@ -11,7 +11,7 @@ export PICCOLO_CONF := app.piccolo_conf
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help install run test lint format unit integration integration-sqlite integration-postgres \
-        browser browser-deps migrate migration bench vendor-htmx vendor-axe vendor-check \
+        browser browser-deps migrate migration bench bench-pages bench-search vendor-htmx vendor-axe vendor-check \
         messages clean coverage mutation mutation-results screenshots import-sirene
 
 help: ## list the targets
@@ -84,8 +84,13 @@ screenshots: install browser-deps ## every page at 1280 and 390 px, French and E
 	rm -rf var/screenshots/journeys
 	JOURNEY_SHOTS=$(CURDIR)/var/screenshots/journeys $(PYTEST) tests/browser -q -p no:xdist
 
-bench: install ## benchmarks: figures and ratios against a bare baseline in the same run
+bench: bench-pages bench-search ## every benchmark: figures and ratios against baselines of the same run
+
+bench-pages: install ## the public pages under load beside a bare Litestar app (about 1 minute)
 	$(UV) run python -m bench
+
+bench-search: install ## import and search on a generated registry (BENCH_COMPANIES=1000000), both engines
+	$(UV) run python -m bench.search
 
 vendor-htmx: ## vendor htmx: make vendor-htmx VERSION=2.0.11
 	$(UV) run python scripts/vendor.py htmx $(VERSION)

@@ -398,6 +398,10 @@ class _Writer:
             rows,
         )
 
+    async def analyse(self) -> None:
+        for table in ("company", "search_word"):
+            await self.connection.execute(f"ANALYZE {table}")
+
     async def progress(self, import_id: int, rows_done: int, bad_rows: int) -> None:
         if self.is_postgres:
             await self.connection.execute(
@@ -480,6 +484,8 @@ async def import_file(
             await _write_batch(writer, batch, kind, report, import_id, clock)
             if progress:
                 progress(report.rows, stock.size, stock.size)
+            # Fresh statistics, or the planner may scan the registry instead of its indexes.
+            await writer.analyse()
         finally:
             await connection.close()
     await SireneImport.update({SireneImport.finished_at: clock.now()}).where(
