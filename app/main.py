@@ -197,7 +197,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
                 "data_keys": DataKeys(settings.data_keys),
                 "limiter": RateLimiter(redis, prefix=settings.redis_prefix),
                 "single_use": SingleUse(redis, prefix=settings.redis_prefix),
-                "rendered_pages": RenderedPages(),
+                "rendered_pages": RenderedPages(fresh_ms=settings.page_fresh_ms),
             }
         ),
         stores={"sessions": RedisStore(redis, namespace=f"{settings.redis_prefix}:session")},

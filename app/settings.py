@@ -72,6 +72,8 @@ class Settings:
     account_lockout_minutes: int = 30
     emails_per_address_per_hour: int = 5
     api_requests_per_minute: int = 120  # anonymous JSON API calls per client address
+    # A public page just served is served again this long without a database check (0: off).
+    page_fresh_ms: int = 2000
     argon2_profile: str = "rfc9106_low_memory"  # "cheapest" only in tests
     oidc_providers: tuple[tuple[str, str, str, str], ...] = field(default=())
     worker_heartbeat_max_age_seconds: int = 120

@@ -174,6 +174,9 @@ def settings(
         smtp_port=port,
         outbox_dir=str(outbox_dir),
         argon2_profile="cheapest",
+        # Tests change data and look at the page at once: no delay before a page is checked
+        # (test_public_site covers the delay itself).
+        page_fresh_ms=0,
     )
     # Bind the tables now, so factories and clean-up can never reach another database.
     bind_engine(engine_for(test_settings), ALL_TABLES)

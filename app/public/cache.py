@@ -10,8 +10,10 @@ stays the same. A signed-in visitor gets the same page rendered for them, never 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import format_datetime
 from functools import cache
@@ -32,15 +34,53 @@ SHARED_PAGE: dict[str, Any] = {"exclude_from_csrf": True}
 SHARED_CACHE_CONTROL = "public, max-age=0, s-maxage=5, must-revalidate"
 # The language comes from the cookie or the browser's languages; htmx asks for a fragment.
 VARY = "Accept-Language, Cookie, HX-Request"
+HTML = "text/html; charset=utf-8"
 PAGES_KEPT = 2048
 
 
-class RenderedPages:
-    """The latest rendered pages of this process, by ETag (least recently used go first)."""
+@dataclass(frozen=True)
+class RecentPage:
+    served_at: float  # time.monotonic()
+    etag: str
+    body: bytes
+    headers: dict[str, str]
 
-    def __init__(self, size: int = PAGES_KEPT) -> None:
+
+class RenderedPages:
+    """The latest rendered pages of this process, by ETag (least recently used go first), and
+    by address the pages served in the last `fresh_ms` milliseconds.
+
+    A page just served is served again for `fresh_ms` without asking the database whether it
+    changed: a new score shows within that delay, and a page read by many visitors costs one
+    check per interval instead of one per visit.
+    """
+
+    def __init__(self, *, fresh_ms: int, size: int = PAGES_KEPT) -> None:
         self.size = size
+        self.fresh_seconds = fresh_ms / 1000
         self._pages: OrderedDict[str, bytes] = OrderedDict()
+        self._recent: OrderedDict[str, RecentPage] = OrderedDict()
+
+    def recent(self, address: str) -> RecentPage | None:
+        """The page to serve again, or None: then the caller checks the database.
+
+        When a page's moment is over, only the request that finds it so checks; the others
+        keep getting the page meanwhile, instead of all checking at once.
+        """
+        page = self._recent.get(address)
+        if page is None:
+            return None
+        now = time.monotonic()
+        if now - page.served_at <= self.fresh_seconds:
+            return page
+        self._recent[address] = replace(page, served_at=now)
+        return None
+
+    def served(self, address: str, etag: str, body: bytes, headers: dict[str, str]) -> None:
+        self._recent[address] = RecentPage(time.monotonic(), etag, body, headers)
+        self._recent.move_to_end(address)
+        while len(self._recent) > self.size:
+            self._recent.popitem(last=False)
 
     def get(self, etag: str) -> bytes | None:
         body = self._pages.get(etag)
@@ -80,6 +120,25 @@ def adopt_csrf_cookie(request: Req) -> None:
     token = request.cookies.get(settings_of(request).cookie_name("csrftoken"))
     if token:
         ScopeState.from_scope(request.scope).csrf_token = token
+
+
+def _address(request: Req) -> str:
+    return f"{request.state.locale} {request.url.path}"
+
+
+def recent_page(request: Req, pages: RenderedPages) -> Response[Any] | None:
+    """The page this address served an anonymous visitor a moment ago, without any query.
+
+    Handlers call it first, before they read the database.
+    """
+    if not is_shared(request):
+        return None
+    page = pages.recent(_address(request))
+    if page is None:
+        return None
+    if _matches(request, page.etag):
+        return Response(content=b"", status_code=304, headers=page.headers)
+    return Response(content=page.body, media_type=HTML, headers=page.headers)
 
 
 def etag_for(parts: Iterable[object]) -> str:
@@ -124,6 +183,8 @@ async def shared_page(
     if last_modified is not None:
         headers["last-modified"] = format_datetime(last_modified, usegmt=True)
     if _matches(request, etag):
+        if (known := pages.get(etag)) is not None:
+            pages.served(_address(request), etag, known, headers)
         return Response(content=b"", status_code=304, headers=headers)
     body = pages.get(etag)
     if body is None:
@@ -133,4 +194,5 @@ async def shared_page(
         values.setdefault("format_locale", formatting_locale(locale, None))
         body = _render_bytes(request, template, values)
         pages.put(etag, body)
-    return Response(content=body, media_type="text/html; charset=utf-8", headers=headers)
+    pages.served(_address(request), etag, body, headers)
+    return Response(content=body, media_type=HTML, headers=headers)

@@ -30,7 +30,13 @@ from app.companies.rules import (
 from app.companies.search import SearchPage, search_companies
 from app.errors import N_
 from app.public import queries
-from app.public.cache import SHARED_PAGE, RenderedPages, adopt_csrf_cookie, shared_page
+from app.public.cache import (
+    SHARED_PAGE,
+    RenderedPages,
+    adopt_csrf_cookie,
+    recent_page,
+    shared_page,
+)
 from app.public.chart import history_chart
 from app.scores import rules as score_rules
 from app.web import absolute_url, locale_redirect, render, settings_of
@@ -62,6 +68,8 @@ def _pages(request: Req) -> RenderedPages:
 
 @get("/", name="public.home", opt=SHARED_PAGE)
 async def show_home(request: Req) -> Response[Any] | Template:
+    if (recent := recent_page(request, _pages(request))) is not None:
+        return recent
     settings = settings_of(request)
     today = paris_today(request.app.state.clock)
 
@@ -152,6 +160,8 @@ def _canonical(identity: queries.CompanyIdentity) -> str:
 @get("/entreprises/{reference:str}", name="public.company", opt=SHARED_PAGE)
 async def show_company(request: Req, reference: FromPath[str]) -> Response[Any] | Template:
     """A company's page at `<siren>-<slug>`; any other spelling of it redirects there."""
+    if (recent := recent_page(request, _pages(request))) is not None:
+        return recent
     match = _REFERENCE.fullmatch(reference.lower())
     if match is None or siren_problem(match.group(1)) is not None:
         raise NotFoundException()
@@ -195,6 +205,8 @@ async def show_company(request: Req, reference: FromPath[str]) -> Response[Any] 
 @get("/indice-de-ponctualite", name="public.score_method", opt=SHARED_PAGE)
 async def show_score_method(request: Req) -> Response[Any] | Template:
     """How the score is computed, in plain words, with the figures of the rules themselves."""
+    if (recent := recent_page(request, _pages(request))) is not None:
+        return recent
 
     async def context() -> dict[str, Any]:
         return {

@@ -443,3 +443,25 @@ async def test_the_sector_median_shows_once_enough_companies_of_the_division_hav
         "Médiane de son secteur (Programmation, conseil et autres activités informatiques) :"
         f" 65/100, sur {SECTOR_MIN_COMPANIES} entreprises." in after.text
     )
+
+
+async def test_a_page_just_served_is_served_again_for_a_moment_without_the_database(
+    app: Litestar,
+) -> None:
+    company = await make_company(name="Scierie Vosges")
+    path = f"/entreprises/{company.siren}-scierie-vosges"
+    pages = app.state.rendered_pages
+    pages.fresh_seconds = 60
+    async with make_client(app) as visitor:
+        await visitor.get(path)
+        await Company.update(
+            {
+                Company.commune: "Épinal",
+                Company.updated_at: datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
+            }
+        ).where(Company.id == company.id)
+        soon = await visitor.get(path)
+        pages.fresh_seconds = 0
+        later = await visitor.get(path)
+    assert "Épinal" not in soon.text, "served again without a query"
+    assert "Épinal" in later.text, "checked again once the moment has passed"
