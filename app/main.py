@@ -46,7 +46,7 @@ from app.once import SingleUse
 from app.piccolo_app import ALL_TABLES
 from app.public import api as api_routes
 from app.public import routes as public_routes
-from app.public.cache import RenderedPages
+from app.public.cache import RecentPagesMiddleware, RenderedPages
 from app.queue import create_queue
 from app.ratelimit import RateLimiter
 from app.security import DataKeys, Passwords
@@ -234,7 +234,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     )
     # Around the router, so HEAD reaches every GET route and 404/405 answers get the headers too.
     app.asgi_handler = SecurityHeadersMiddleware(
-        HeadAsGetMiddleware(app.asgi_handler), header_values(settings)
+        HeadAsGetMiddleware(
+            RecentPagesMiddleware(app.asgi_handler, app.state.rendered_pages, settings)
+        ),
+        header_values(settings),
     )
     return app
 

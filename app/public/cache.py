@@ -20,11 +20,20 @@ from functools import cache
 from typing import Any
 
 from litestar import Request, Response
+from litestar.enums import ScopeType
 from litestar.response import Template
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Receive,
+    Scope,
+    Send,
+)
 from litestar.utils.scope.state import ScopeState
 
-from app.i18n import formatting_locale
-from app.settings import ROOT
+from app.i18n import LOCALE_COOKIE, formatting_locale, negotiate
+from app.settings import ROOT, Settings
 from app.web import ensure_page_context, pop_flashes, render, settings_of
 
 Req = Request[Any, Any, Any]
@@ -196,3 +205,69 @@ async def shared_page(
         pages.put(etag, body)
     pages.served(_address(request), etag, body, headers)
     return Response(content=body, media_type=HTML, headers=headers)
+
+
+class RecentPagesMiddleware:
+    """Serves a recent page (RenderedPages.recent) before the application runs at all.
+
+    Only to a visitor the page may be shared with: a GET with neither a session nor a flash
+    cookie. Its language is negotiated as the application would, from the language cookie and
+    Accept-Language, so the page is the one the handler would have served. Anything else, and
+    any page without a recent copy, goes through the application as usual.
+    """
+
+    def __init__(self, app: ASGIApp, pages: RenderedPages, settings: Settings) -> None:
+        self.app = app
+        self.pages = pages
+        self.private_cookies = {settings.cookie_name("session"), settings.cookie_name("flash")}
+        self.default_locale = settings.default_locale
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        page = self._recent(scope) if scope["type"] == ScopeType.HTTP else None
+        if page is None:
+            await self.app(scope, receive, send)
+            return
+        wanted = _header(scope, b"if-none-match")
+        fresh = any(t.strip().removeprefix("W/") in (page.etag, "*") for t in wanted.split(","))
+        body = b"" if fresh else page.body
+        headers = [(k.encode(), v.encode()) for k, v in page.headers.items()]
+        if not fresh:
+            headers += [(b"content-type", HTML.encode()), (b"content-length", b"%d" % len(body))]
+        start: HTTPResponseStartEvent = {
+            "type": "http.response.start",
+            "status": 304 if fresh else 200,
+            "headers": headers,
+        }
+        await send(start)
+        end: HTTPResponseBodyEvent = {
+            "type": "http.response.body",
+            "body": body,
+            "more_body": False,
+        }
+        await send(end)
+
+    def _recent(self, scope: Scope) -> RecentPage | None:
+        if scope.get("method") != "GET" or not self.pages.fresh_seconds:
+            return None
+        cookies = _cookies(_header(scope, b"cookie"))
+        if self.private_cookies & cookies.keys():
+            return None
+        locale = negotiate(
+            user_locale=None,
+            cookie_locale=cookies.get(LOCALE_COOKIE),
+            accept_language=_header(scope, b"accept-language") or None,
+            default=self.default_locale,
+        )
+        return self.pages.recent(f"{locale} {scope['path']}")
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _cookies(header: str) -> dict[str, str]:
+    pairs = (part.strip().partition("=") for part in header.split(";") if "=" in part)
+    return {name: value for name, _, value in pairs}

@@ -24,7 +24,14 @@ from app.scores.service import (
 )
 from app.scores.tables import Outcome, PublicationReply, Score
 from tests.conftest import make_client
-from tests.factories import definitions, make_company, make_organisation, table_rows
+from tests.factories import (
+    definitions,
+    log_in,
+    make_company,
+    make_creditor,
+    make_organisation,
+    table_rows,
+)
 
 TODAY = date(2026, 12, 1)
 
@@ -465,3 +472,19 @@ async def test_a_page_just_served_is_served_again_for_a_moment_without_the_datab
         later = await visitor.get(path)
     assert "Épinal" not in soon.text, "served again without a query"
     assert "Épinal" in later.text, "checked again once the moment has passed"
+
+
+async def test_a_signed_in_visitor_never_gets_the_page_served_to_anonymous_ones(
+    app: Litestar,
+) -> None:
+    app.state.rendered_pages.fresh_seconds = 60
+    await make_creditor(email="owner@example.com")
+    async with make_client(app) as visitor, make_client(app) as creditor:
+        anonymous = await visitor.get("/")
+        await log_in(creditor, "owner@example.com")
+        signed_in = await creditor.get("/")
+        english = await visitor.get("/", headers={"accept-language": "en"})
+    assert "Se connecter" in anonymous.text and "Mon espace" not in anonymous.text
+    assert "Mon espace" in signed_in.text
+    assert signed_in.headers["cache-control"] == "no-store"
+    assert '<html lang="en">' in english.text, "each language has its own copy"
