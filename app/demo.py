@@ -24,13 +24,13 @@ DEMO_SIREN = "732829320"
 DEMO_COMPANIES = 3000
 
 
-async def seed_demo(*, passwords: Passwords, clock: Clock) -> bool:
-    """Create the demo creditor and the demo companies unless they exist; True when something
-    was created."""
+async def seed_demo(*, passwords: Passwords, clock: Clock, companies: int = DEMO_COMPANIES) -> bool:
+    """Create the demo creditor and `companies` demo companies unless they exist; True when
+    something was created."""
     created_account = await _seed_account(passwords=passwords, clock=clock)
     if await Company.exists().where(Company.source == CompanySource.DEMO):
         return created_account
-    await seed_companies(count=DEMO_COMPANIES, clock=clock)
+    await seed_companies(count=companies, clock=clock)
     return True
 
 
@@ -59,7 +59,11 @@ async def main() -> int:
         return 1
     engine = engine_for(settings)
     bind_engine(engine, ALL_TABLES)
-    created = await seed_demo(passwords=Passwords(settings.argon2_profile), clock=SystemClock())
+    created = await seed_demo(
+        passwords=Passwords(settings.argon2_profile),
+        clock=SystemClock(),
+        companies=settings.demo_companies,
+    )
     print("demo data created" if created else "demo data already present")
     return 0
 

@@ -74,6 +74,7 @@ class Settings:
     api_requests_per_minute: int = 120  # anonymous JSON API calls per client address
     # A public page just served is served again this long without a database check (0: off).
     page_fresh_ms: int = 2000
+    demo_companies: int = 3000  # fictitious companies `make run` seeds (app/demo.py)
     argon2_profile: str = "rfc9106_low_memory"  # "cheapest" only in tests
     oidc_providers: tuple[tuple[str, str, str, str], ...] = field(default=())
     worker_heartbeat_max_age_seconds: int = 120

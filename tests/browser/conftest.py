@@ -122,6 +122,7 @@ def live_stack(
     base_env = {key: value for key, value in os.environ.items() if key not in inherited}
     base_env.update(
         ENVIRONMENT="test",
+        DEMO_COMPANIES="300",  # enough for every kind of company page, seeded in seconds
         DATABASE_URL=f"sqlite:///{var_dir / 'ponctuel.sqlite3'}",
         REDIS_PREFIX=f"ponctuel-browser-{secrets.token_hex(4)}",
         ARGON2_PROFILE="cheapest",

@@ -108,13 +108,10 @@ async def test_seeding_again_changes_nothing(
     assert await snapshot() == before
 
 
-async def test_seed_demo_seeds_the_companies_once(
-    db: Litestar, clock: Clock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(demo, "DEMO_COMPANIES", 12)
+async def test_seed_demo_seeds_the_companies_once(db: Litestar, clock: Clock) -> None:
     passwords = Passwords("cheapest")
-    assert await demo.seed_demo(passwords=passwords, clock=clock)
+    assert await demo.seed_demo(passwords=passwords, clock=clock, companies=12)
     assert await Company.count().where(Company.source == CompanySource.DEMO) == 12
     assert await Company.exists().where(Company.siren == demo_siren(11))
-    assert not await demo.seed_demo(passwords=passwords, clock=clock)
+    assert not await demo.seed_demo(passwords=passwords, clock=clock, companies=12)
     assert await Company.count() == 12
