@@ -153,6 +153,12 @@ def company_slug(name: str) -> str:
 
 # --- the INSEE directory's records ---------------------------------------------------------------
 
+
+def page_reference(siren: str, slug: str, *, is_restricted: bool) -> str:
+    """The company page's address: `<siren>-<slug>`, or the bare SIREN when no name may show."""
+    return siren if is_restricted or not slug else f"{siren}-{slug}"
+
+
 MASKED = "[ND]"  # what SIRENE writes in place of a field a person asked to hide
 NAF_REV2 = "NAFRev2"
 

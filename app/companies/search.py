@@ -19,11 +19,14 @@ from piccolo.engine.postgres import PostgresEngine
 from app.companies.nomenclature import section_divisions
 from app.companies.rules import (
     NO_FILTERS,
+    Diffusion,
     QueryKind,
     SearchFilters,
     SearchQuery,
     is_one_typo_apart,
+    is_scored,
     one_deletion_variants,
+    page_reference,
     search_word_rows,
     typo_variants,
 )
@@ -44,6 +47,17 @@ class Hit:
     slug: str
     is_natural_person: bool
     diffusion: str
+
+    @property
+    def is_restricted(self) -> bool:
+        """A sole trader or a partly masked unit: shown by SIREN and commune only."""
+        return not is_scored(
+            diffusion=Diffusion(self.diffusion), is_natural_person=self.is_natural_person
+        )
+
+    @property
+    def reference(self) -> str:
+        return page_reference(self.siren, self.slug, is_restricted=self.is_restricted)
 
 
 @dataclass(frozen=True)

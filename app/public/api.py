@@ -115,8 +115,7 @@ async def _over_limit(request: Req) -> Response[ApiError] | None:
     return _error(429, "too many requests: slow down", **{"retry-after": str(wait)})
 
 
-def _page_url(request: Req, siren: str, slug: str, restricted: bool) -> str:
-    reference = siren if restricted or not slug else f"{siren}-{slug}"
+def _page_url(request: Req, reference: str) -> str:
     return absolute_url(request, "public.company", reference=reference)
 
 
@@ -141,9 +140,8 @@ async def search(
     scores = await queries.scores_of([hit.siren for hit in found.hits])
     results = []
     for hit in found.hits:
-        restricted = hit.is_natural_person or hit.diffusion != "O"
-        url = _page_url(request, hit.siren, hit.slug, restricted)
-        if restricted:
+        url = _page_url(request, hit.reference)
+        if hit.is_restricted:
             results.append(ApiSearchHit(hit.siren, hit.commune, True, url))
         else:
             results.append(
@@ -180,7 +178,7 @@ async def show(
     if found is None:
         return _error(404, "no company with this SIREN")
     company_id, identity = found
-    url = _page_url(request, identity.siren, identity.slug, identity.is_restricted)
+    url = _page_url(request, identity.reference)
     if identity.is_restricted:
         return Response(ApiRestrictedCompany(identity.siren, identity.commune, url=url))
     page = await queries.company_page(company_id, identity)

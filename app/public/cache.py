@@ -145,7 +145,7 @@ def recent_page(request: Req, pages: RenderedPages) -> Response[Any] | None:
     page = pages.recent(_address(request))
     if page is None:
         return None
-    if _matches(request, page.etag):
+    if _matches(request.headers.get("if-none-match", ""), page.etag):
         return Response(content=b"", status_code=304, headers=page.headers)
     return Response(content=page.body, media_type=HTML, headers=page.headers)
 
@@ -155,9 +155,9 @@ def etag_for(parts: Iterable[object]) -> str:
     return f'"{digest.hexdigest()[:32]}"'
 
 
-def _matches(request: Req, etag: str) -> bool:
-    wanted = request.headers.get("if-none-match", "")
-    return any(tag.strip().removeprefix("W/") in (etag, "*") for tag in wanted.split(","))
+def _matches(if_none_match: str, etag: str) -> bool:
+    """The visitor's copy (its If-None-Match header) is the page of this ETag."""
+    return any(tag.strip().removeprefix("W/") in (etag, "*") for tag in if_none_match.split(","))
 
 
 def _render_bytes(request: Req, template: str, context: dict[str, Any]) -> bytes:
@@ -191,7 +191,7 @@ async def shared_page(
     headers = {"etag": etag, "cache-control": SHARED_CACHE_CONTROL, "vary": VARY}
     if last_modified is not None:
         headers["last-modified"] = format_datetime(last_modified, usegmt=True)
-    if _matches(request, etag):
+    if _matches(request.headers.get("if-none-match", ""), etag):
         if (known := pages.get(etag)) is not None:
             pages.served(_address(request), etag, known, headers)
         return Response(content=b"", status_code=304, headers=headers)
@@ -227,8 +227,7 @@ class RecentPagesMiddleware:
         if page is None:
             await self.app(scope, receive, send)
             return
-        wanted = _header(scope, b"if-none-match")
-        fresh = any(t.strip().removeprefix("W/") in (page.etag, "*") for t in wanted.split(","))
+        fresh = _matches(_header(scope, b"if-none-match"), page.etag)
         body = b"" if fresh else page.body
         headers = [(k.encode(), v.encode()) for k, v in page.headers.items()]
         if not fresh:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from app.companies.nomenclature import naf_division
-from app.companies.rules import CompanySource, Diffusion, is_scored
+from app.companies.rules import CompanySource, Diffusion, is_scored, page_reference
 from app.companies.tables import Company
 from app.scores.rules import Band, Confidence, RecommendationStatus, band_for
 from app.scores.tables import Outcome, PublicationReply, Recommendation, Score, SectorMedian
@@ -40,6 +40,10 @@ class CompanyIdentity:
     is_restricted: bool  # a sole trader or a partly masked unit: SIREN and commune only
     is_fictitious: bool  # one of the demo data's invented companies
     updated_at: datetime
+
+    @property
+    def reference(self) -> str:
+        return page_reference(self.siren, self.slug, is_restricted=self.is_restricted)
 
 
 @dataclass(frozen=True)
@@ -403,4 +407,4 @@ async def listed_companies(first_id: int, end_id: int) -> list[str]:
         .where(_listed() & (Score.company >= first_id) & (Score.company < end_id))
         .order_by(Score.company)
     )
-    return [f"{row['siren']}-{row['slug']}" if row["slug"] else row["siren"] for row in rows]
+    return [page_reference(row["siren"], row["slug"], is_restricted=False) for row in rows]

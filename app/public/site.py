@@ -151,12 +151,6 @@ async def show_search(request: Req) -> Template:
 _REFERENCE = re.compile(r"(\d{9})(?:-[a-z0-9-]{0,130})?")
 
 
-def _canonical(identity: queries.CompanyIdentity) -> str:
-    if identity.is_restricted or not identity.slug:
-        return identity.siren
-    return f"{identity.siren}-{identity.slug}"
-
-
 @get("/entreprises/{reference:str}", name="public.company", opt=SHARED_PAGE)
 async def show_company(request: Req, reference: FromPath[str]) -> Response[Any] | Template:
     """A company's page at `<siren>-<slug>`; any other spelling of it redirects there."""
@@ -169,7 +163,7 @@ async def show_company(request: Req, reference: FromPath[str]) -> Response[Any] 
     if found is None:
         raise NotFoundException()
     company_id, identity = found
-    canonical = _canonical(identity)
+    canonical = identity.reference
     if reference != canonical:
         target = request.app.route_reverse("public.company", reference=canonical)
         return Redirect(path=target, status_code=301)
