@@ -23,7 +23,6 @@ from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from litestar.types import AfterExceptionHookHandler, Scope
 from litestar.utils.scope.state import ScopeState
-from piccolo.engine.postgres import PostgresEngine
 from redis.asyncio import Redis
 
 from app import limits
@@ -38,7 +37,7 @@ from app.accounts.routes import providers as provider_routes
 from app.accounts.routes import totp as totp_routes
 from app.admin.routes import claims as admin_claims_routes
 from app.clock import Clock, SystemClock
-from app.db import bind_engine, engine_for
+from app.db import bind_engine, close_pool, engine_for, open_pool
 from app.errors import AccountLocked, DomainError
 from app.head import HeadAsGetMiddleware
 from app.i18n import gettext
@@ -136,16 +135,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        if isinstance(engine, PostgresEngine):
-            await engine.start_connection_pool(min_size=1, max_size=10)
+        await open_pool(engine, size=10)
         app.state.queue = await create_queue(settings)
         try:
             yield
         finally:
             await app.state.queue.aclose()
             await redis.aclose()
-            if isinstance(engine, PostgresEngine):
-                await engine.close_connection_pool()
+            await close_pool(engine)
 
     session_config = RotatingSessionConfig(
         key=settings.cookie_name("session"),

@@ -30,12 +30,11 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import asyncpg
-from piccolo.engine.postgres import PostgresEngine
 
 from app.companies.rules import normalise_name, parse_query
 from app.companies.search import search_companies
 from app.companies.tables import Company
-from app.db import bind_engine, engine_for
+from app.db import bind_engine, close_pool, engine_for, open_pool
 from app.dev.stack import run_migrations
 from app.piccolo_app import ALL_TABLES
 from app.settings import ROOT, Settings
@@ -287,16 +286,14 @@ async def measure_engine(database_url: str, units: Path, sieges: Path) -> list[s
     settings = Settings.from_env(env)
     engine = engine_for(settings)
     bind_engine(engine, ALL_TABLES)
-    if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=2)
+    await open_pool(engine, size=2)
     try:
         queries = await sample_queries()
         await run_searches(queries[:50])  # warm the caches of both the index and Python
         ours = await run_searches(queries)
         raw = await run_raw(queries, is_postgres=is_postgres)
     finally:
-        if isinstance(engine, PostgresEngine):
-            await engine.close_connection_pool()
+        await close_pool(engine)
     return misses + print_search(engine_name, ours, raw)
 
 

@@ -14,10 +14,9 @@ from arq import cron, func
 from arq.connections import RedisSettings
 from arq.logs import default_log_config
 from arq.worker import run_worker
-from piccolo.engine.postgres import PostgresEngine
 
 from app.clock import SystemClock
-from app.db import bind_engine, engine_for
+from app.db import bind_engine, close_pool, engine_for, open_pool
 from app.piccolo_app import ALL_TABLES
 from app.ratelimit import RateLimiter
 from app.settings import Settings
@@ -37,8 +36,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     settings.check()
     engine = engine_for(settings)
     bind_engine(engine, ALL_TABLES)
-    if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=5)
+    await open_pool(engine, size=5)
     ctx.update(
         engine=engine,
         clock=ctx.get("clock") or SystemClock(),
@@ -50,8 +48,8 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     engine = ctx.get("engine")
-    if isinstance(engine, PostgresEngine):
-        await engine.close_connection_pool()
+    if engine is not None:  # None when the startup failed before choosing it
+        await close_pool(engine)
 
 
 FUNCTIONS = [

@@ -16,11 +16,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from piccolo.engine.postgres import PostgresEngine
-
 from app.admin.service.admins import platform_admins, set_platform_admin
 from app.clock import SystemClock
-from app.db import bind_engine, engine_for
+from app.db import bind_engine, close_pool, engine_for, open_pool
 from app.errors import DomainError
 from app.i18n import gettext
 from app.piccolo_app import ALL_TABLES
@@ -44,16 +42,14 @@ async def run(argv: Sequence[str], settings: Settings) -> int:
     arguments = _parser().parse_args(argv)
     engine = engine_for(settings)
     bind_engine(engine, ALL_TABLES)
-    if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=2)
+    await open_pool(engine, size=2)
     try:
         return await _command(arguments)
     except DomainError as error:
         print(gettext(OUTPUT_LOCALE, error.message), file=sys.stderr)
         return 1
     finally:
-        if isinstance(engine, PostgresEngine):
-            await engine.close_connection_pool()
+        await close_pool(engine)
 
 
 async def _command(arguments: argparse.Namespace) -> int:

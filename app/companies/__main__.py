@@ -14,7 +14,6 @@ import resource
 import sys
 from pathlib import Path
 
-from piccolo.engine.postgres import PostgresEngine
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -27,7 +26,7 @@ from rich.progress import (
 
 from app.clock import SystemClock
 from app.companies.importers import ImportKind, ImportReport, SireneFileError, import_file
-from app.db import bind_engine, engine_for
+from app.db import bind_engine, close_pool, engine_for, open_pool
 from app.piccolo_app import ALL_TABLES
 from app.settings import Settings
 
@@ -82,8 +81,7 @@ async def _run(arguments: argparse.Namespace) -> int:
     settings = Settings.from_env(os.environ)
     engine = engine_for(settings)
     bind_engine(engine, ALL_TABLES)
-    if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=2)
+    await open_pool(engine, size=2)
     try:
         for path, kind in (
             (arguments.units, ImportKind.UNITS),
@@ -100,8 +98,7 @@ async def _run(arguments: argparse.Namespace) -> int:
                 console.print(f"{path}: {error}")
                 return 2
     finally:
-        if isinstance(engine, PostgresEngine):
-            await engine.close_connection_pool()
+        await close_pool(engine)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     console.print(f"peak memory: {peak_mib:.0f} MiB")
     return 0
