@@ -47,7 +47,7 @@ format: install ## reformat and autofix
 	$(UV) run ruff check --fix app workers tests bench scripts
 
 unit: install ## pure rules, no I/O
-	$(PYTEST) tests/unit -q
+	$(PYTEST) tests/unit -q -n 2
 
 integration: integration-postgres integration-sqlite ## integration tests on both engines
 

@@ -30,6 +30,7 @@ from app.dev.stack import embedded_redis, run_migrations
 from app.main import create_app
 from app.messaging.outbox import OutboxMessage, free_port, read_outbox, start_outbox_server
 from app.piccolo_app import ALL_TABLES
+from app.public.cache import RenderedPages
 from app.settings import ROOT, Settings
 from workers.main import worker_options
 
@@ -226,12 +227,32 @@ def app_clock() -> Clock:
     return SystemClock()
 
 
-@pytest.fixture
-async def app(settings: Settings, app_clock: Clock) -> AsyncIterator[Litestar]:
-    """The application with its lifespan run in the test's own event loop."""
-    application = create_app(settings, clock=app_clock)
+@pytest.fixture(scope="session")
+async def _shared_app(settings: Settings) -> AsyncIterator[Litestar]:
+    """One application per test process, its lifespan run once in the session's event loop.
+
+    Building the app registers every route handler (signatures parsed, handlers copied): a
+    tenth of a second that hundreds of tests would otherwise pay each.
+    """
+    application = create_app(settings)
     async with LifespanManager(application):
         yield application
+
+
+@pytest.fixture
+def app(_shared_app: Litestar, settings: Settings, app_clock: Clock) -> Litestar:
+    """The application on this test's clock, with nothing remembered from earlier tests.
+
+    Its per-process state is the clock (set here), the pages it kept (forgotten here) and the
+    tables' engine (bound again here: a test may have built an app of its own). Everything else
+    it remembers lives in the database and Redis, which `_clean_state` empties after each test.
+    """
+    _shared_app.state.clock = app_clock
+    pages: RenderedPages = _shared_app.state.rendered_pages
+    pages.clear()
+    pages.fresh_seconds = settings.page_fresh_ms / 1000
+    bind_engine(_shared_app.state.engine, ALL_TABLES)
+    return _shared_app
 
 
 @pytest.fixture

@@ -97,6 +97,11 @@ class RenderedPages:
             self._pages.move_to_end(etag)
         return body
 
+    def clear(self) -> None:
+        """Forget every page kept: the next request of each address renders it again."""
+        self._pages.clear()
+        self._recent.clear()
+
     def put(self, etag: str, body: bytes) -> None:
         self._pages[etag] = body
         self._pages.move_to_end(etag)
