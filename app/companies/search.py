@@ -2,9 +2,12 @@
 
 Both index the normalised names the registry stores (`name_norm`, `other_names_norm`, see
 rules.normalise_name), so no function runs on a candidate row. A name query matches every
-word, the last one as a prefix (search as you type). Results come ranked: the exact name
-first, then the exact sigle, active before ceased, then relevance, then size. Sole traders
-and partly masked units are never found by name, only by their SIREN.
+word, the last one as a prefix (search as you type; a last word of one letter only ranks).
+Results come ranked the same way on both engines: the exact name first, then the exact sigle,
+active before ceased, then relevance (the name begins with the words typed, then the shorter
+name), then size. At most MOST_RESULTS matches are ranked, so a common word costs no more
+than a rare one. Sole traders and partly masked units are never found by name, only by their
+SIREN.
 """
 
 from __future__ import annotations
@@ -131,14 +134,19 @@ async def search_companies(
         )
         return SearchPage(hits=tuple(_hit(row) for row in rows), page=1, has_more=False)
     offset = (page - 1) * per_page
+    text = " ".join(query.words)  # names that begin with it rank first among equals
     typed: Terms = [[(word, False)] for word in query.words]
-    typed[-1] = [(query.words[-1], True)]  # the word being typed: a prefix
-    rows = await _matching(typed, filters, per_page + 1, offset)
-    if not rows and (page == 1 or not await _matching(typed, filters, 1, 0)):
+    if len(typed) > 1 and len(query.words[-1]) < SHORTEST_PREFIX:
+        # A single letter being typed would match most of the registry: it only ranks.
+        typed.pop()
+    else:
+        typed[-1] = [(query.words[-1], True)]  # the word being typed: a prefix
+    rows = await _matching(typed, text, filters, per_page + 1, offset)
+    if not rows and (page == 1 or not await _matching(typed, text, filters, 1, 0)):
         # The words as typed find nothing: try the words they may be one typo away from.
         meant = await _with_typos(typed)
         if meant != typed:
-            rows = await _matching(meant, filters, per_page + 1, offset)
+            rows = await _matching(meant, text, filters, per_page + 1, offset)
     hits = tuple(_hit(row) for row in rows[:per_page])
     return SearchPage(hits=hits, page=page, has_more=len(rows) > per_page)
 
@@ -147,12 +155,15 @@ async def search_companies(
 Terms = list[list[tuple[str, bool]]]
 
 
+SHORTEST_PREFIX = 2
+
+
 async def _matching(
-    terms: Terms, filters: SearchFilters, limit: int, offset: int
+    terms: Terms, text: str, filters: SearchFilters, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     if isinstance(Company._meta.db, PostgresEngine):
-        return await _postgres(terms, filters, limit, offset)
-    return await _sqlite(terms, filters, limit, offset)
+        return await _postgres(terms, text, filters, limit, offset)
+    return await _sqlite(terms, text, filters, limit, offset)
 
 
 async def _with_typos(terms: Terms) -> Terms:
@@ -195,62 +206,100 @@ async def index_search_words(names: Iterable[str]) -> None:
         ).on_conflict(target=(SearchWord.variant, SearchWord.word), action="DO NOTHING")
 
 
+# Results stop at this many (50 pages): a query that matches more ranks this many of its
+# active matches (ceased ones only to make up the number), plus the companies whose exact name
+# or sigle was typed. Ranking every match would cost time in proportion to them (tens of
+# thousands for a common word at a million companies) for pages nobody reads.
+MOST_RESULTS = 1_000
+
+_PUBLIC = "NOT c.is_natural_person AND c.diffusion = 'O'"
+# What each candidate carries: the columns of a hit, and those the ranking reads.
+_FOUND = ", ".join(f"c.{column.strip()}" for column in _COLUMNS.split(",")) + (
+    ", c.name_norm, c.sigle_norm, c.size_band"
+)
+
+
+def _ranked(
+    match: str,
+    match_value: str,
+    terms: Terms,
+    text: str,
+    filters: SearchFilters,
+    limit: int,
+    offset: int,
+) -> tuple[str, list[Any]]:
+    """The SQL and values of a page of ranked matches, on either engine.
+
+    `match` is the engine's full-text condition on the company aliased `c` ({} for its query
+    `match_value`). Ranked: the exact name, the exact sigle, active before ceased, then
+    relevance (the name begins with the `text` typed, then the shorter name: the typed words
+    make up more of it), then size, then SIREN for a stable order.
+    """
+    where, filter_values = _filter_sql(filters, "c.")
+    phrases = _phrases(terms)
+    marks = ", ".join("{}" for _ in phrases)
+    chosen = f"AND {_PUBLIC}{where}"
+    sql = (
+        f"WITH active AS MATERIALIZED (SELECT {_FOUND} FROM {match} AND c.is_active {chosen}"  # noqa: S608
+        f" LIMIT {MOST_RESULTS + 1}),"
+        f" ceased AS (SELECT {_FOUND} FROM {match} AND NOT c.is_active {chosen}"
+        f" LIMIT (SELECT {MOST_RESULTS + 1} - count(*) FROM active)),"
+        f" exact AS (SELECT {_FOUND} FROM company AS c"
+        f" WHERE (c.name_norm IN ({marks}) OR c.sigle_norm IN ({marks})) {chosen})"
+        f" SELECT {_COLUMNS} FROM"
+        " (SELECT * FROM active UNION SELECT * FROM ceased UNION SELECT * FROM exact) AS found"
+        f" ORDER BY name_norm IN ({marks}) DESC, sigle_norm IN ({marks}) DESC, is_active DESC,"
+        " substr(name_norm, 1, {}) = {} DESC, length(name_norm),"
+        f" {_SIZE} DESC, siren LIMIT {{}} OFFSET {{}}"
+    )
+    values = [
+        *[match_value, *filter_values],
+        *[match_value, *filter_values],
+        *[*phrases, *phrases, *filter_values],
+        *[*phrases, *phrases],
+        *[len(text), text, limit, offset],
+    ]
+    return sql, values
+
+
 async def _sqlite(
-    terms: Terms, filters: SearchFilters, limit: int, offset: int
+    terms: Terms, text: str, filters: SearchFilters, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     match = " AND ".join(
         "(" + " OR ".join(f'"{word}"' + ("*" if prefix else "") for word, prefix in options) + ")"
         for options in terms
     )
-    where, values = _filter_sql(filters, "c.")
-    phrases = _phrases(terms)
-    marks = ", ".join("{}" for _ in phrases)
-    rows: list[dict[str, Any]] = await Company.raw(
-        f"SELECT {', '.join('c.' + c.strip() for c in _COLUMNS.split(','))}"  # noqa: S608
-        " FROM company_search JOIN company AS c ON c.id = company_search.rowid"
-        " WHERE company_search MATCH {} AND NOT c.is_natural_person AND c.diffusion = 'O'"
-        f"{where}"
-        f" ORDER BY c.name_norm IN ({marks}) DESC, c.sigle_norm IN ({marks}) DESC,"
-        " c.is_active DESC,"
-        f" bm25(company_search, 10.0, 3.0), {_SIZE.replace('size_band', 'c.size_band')} DESC,"
-        " c.siren LIMIT {} OFFSET {}",
+    sql, values = _ranked(
+        "company_search JOIN company AS c ON c.id = company_search.rowid"
+        " WHERE company_search MATCH {}",
         match,
-        *values,
-        *phrases,
-        *phrases,
+        terms,
+        text,
+        filters,
         limit,
         offset,
     )
+    rows: list[dict[str, Any]] = await Company.raw(sql, *values)
     return rows
 
 
-_DOCUMENT = "to_tsvector('simple', name_norm || ' ' || other_names_norm)"
-
-
 async def _postgres(
-    terms: Terms, filters: SearchFilters, limit: int, offset: int
+    terms: Terms, text: str, filters: SearchFilters, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     tsquery = " & ".join(
         "(" + " | ".join(word + (":*" if prefix else "") for word, prefix in options) + ")"
         for options in terms
     )
-    where, values = _filter_sql(filters, "")
-    phrases = _phrases(terms)
-    marks = ", ".join("{}" for _ in phrases)
-    rows: list[dict[str, Any]] = await Company.raw(
-        f"SELECT {_COLUMNS} FROM company"  # noqa: S608 (fixed SQL, values bound)
-        f" WHERE {_DOCUMENT} @@ to_tsquery('simple', {{}})"
-        " AND NOT is_natural_person AND diffusion = 'O'"
-        f"{where}"
-        f" ORDER BY name_norm IN ({marks}) DESC, sigle_norm IN ({marks}) DESC, is_active DESC,"
-        f" ts_rank({_DOCUMENT}, to_tsquery('simple', {{}})) DESC, {_SIZE} DESC, siren"
-        " LIMIT {} OFFSET {}",
+    # The expression of the name index (company_search_gin), so that the index answers.
+    document = "to_tsvector('simple', c.name_norm || ' ' || c.other_names_norm)"
+    sql, values = _ranked(
+        f"company AS c WHERE {document} @@ to_tsquery('simple', {{}})",
         tsquery,
-        *values,
-        *phrases,
-        *phrases,
-        tsquery,
+        terms,
+        text,
+        filters,
         limit,
         offset,
     )
+    rows: list[dict[str, Any]] = await Company.raw(sql, *values)
     return rows

@@ -14,14 +14,14 @@ from litestar import Request, Response, Router, get
 from litestar.params import FromPath, Parameter
 
 from app.companies.rules import QueryKind, parse_query, siren_problem
-from app.companies.search import search_companies
+from app.companies.search import MOST_RESULTS, PER_PAGE, search_companies
 from app.public import queries
 from app.public.cache import SHARED_PAGE
 from app.web import absolute_url, client_ip, settings_of
 
 Req = Request[Any, Any, Any]
 
-PAGE_MAX = 50
+PAGE_MAX = MOST_RESULTS // PER_PAGE  # the pages the search ranks
 LIMIT_WINDOW_SECONDS = 60
 
 

@@ -27,7 +27,7 @@ from app.companies.rules import (
     parse_query,
     siren_problem,
 )
-from app.companies.search import SearchPage, search_companies
+from app.companies.search import MOST_RESULTS, PER_PAGE, SearchPage, search_companies
 from app.errors import N_
 from app.public import queries
 from app.public.cache import (
@@ -43,7 +43,7 @@ from app.web import absolute_url, locale_redirect, render, settings_of
 
 Req = Request[Any, Any, Any]
 
-PAGE_MAX = 50  # pages of results: beyond, the query should be narrowed
+PAGE_MAX = MOST_RESULTS // PER_PAGE  # pages of results: beyond, the query should be narrowed
 PARAMETER_MAX = 200  # characters of a filter read (a postcode or a NAF code is far shorter)
 SITEMAP_URLS = 50_000  # the most URLs a sitemap file may list
 

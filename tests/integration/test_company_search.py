@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from litestar import Litestar
 
+from app.companies import search
 from app.companies.rules import (
     Diffusion,
     SearchFilters,
@@ -88,6 +89,44 @@ async def test_every_word_must_match_the_last_as_a_prefix_and_ceased_ones_come_l
     ]
     assert await names("transports") == ["SOCIETE GENERALE DE TRANSPORTS"]
     assert await names("sg") == ["SOCIETE GENERALE", "SG CONSEIL"]  # the sigle counts too
+
+
+async def test_names_that_begin_with_the_typed_words_come_first_then_the_shorter(
+    db: Litestar,
+) -> None:
+    await company("MARTIN BOULANGERIE")  # the lowest SIREN: first were order left to it
+    await company("BOULANGERIE MARTIN ET FILS")
+    await company("BOULANGERIE MARTIN")
+    assert await names("boulangerie mar") == [
+        "BOULANGERIE MARTIN",
+        "BOULANGERIE MARTIN ET FILS",
+        "MARTIN BOULANGERIE",
+    ]
+
+
+async def test_a_single_letter_after_a_word_ranks_but_does_not_narrow(db: Litestar) -> None:
+    """A one-letter prefix would match most of the registry: it orders the results only."""
+    await company("BOULANGERIE DUPONT")
+    await company("BOULANGERIE MARTIN")
+    assert await names("boulangerie m") == ["BOULANGERIE MARTIN", "BOULANGERIE DUPONT"]
+    assert await names("boulangerie ma") == ["BOULANGERIE MARTIN"]
+
+
+async def test_past_the_most_results_active_matches_fill_the_ranking_before_ceased_ones(
+    db: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "MOST_RESULTS", 3)
+    for n in range(4):
+        await company(f"PLOMBERIE CESSEE {n}", is_active=False, size_band="53")
+    for n in range(5):
+        await company(f"PLOMBERIE ACTIVE {n}")
+    await company("PLOMBERIE", is_active=False)  # the exact name, ceased: first all the same
+    found = await names("plomberie")
+    assert found[0] == "PLOMBERIE"
+    assert len(found) == 1 + 3 + 1, "the exact name, then the most results and one to say more"
+    assert all(name.startswith("PLOMBERIE ACTIVE") for name in found[1:])
+    cessees = await names("plomberie cess")
+    assert cessees == [f"PLOMBERIE CESSEE {n}" for n in range(4)], "ceased ones when no active"
 
 
 async def test_a_sole_trader_or_a_masked_unit_is_never_found_by_name(registry: None) -> None:
