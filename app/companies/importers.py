@@ -134,6 +134,7 @@ ESTABLISHMENT_COLUMNS = (
 )
 BATCH_ROWS = 5_000
 BAD_ROWS_KEPT = 1_000  # reported one by one; beyond that only counted, so memory stays flat
+WORDS_REMEMBERED = 200_000  # words of the typo vocabulary not sent again (a few dozen MB)
 FINGERPRINT_BYTES = 1 << 20
 
 
@@ -289,6 +290,10 @@ class _Writer:
     def __init__(self, connection: Any, *, is_postgres: bool) -> None:
         self.connection = connection
         self.is_postgres = is_postgres
+        # Words already in the typo vocabulary: most names reuse the words of earlier ones
+        # (forms, trades, surnames), whose rows need not be sent again. Bounded, so that the
+        # memory stays flat whatever the size of the file.
+        self.indexed_words: set[str] = set()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -341,12 +346,29 @@ class _Writer:
 
     async def words(self, names: Iterable[str]) -> None:
         """The names' words into the vocabulary of typo tolerance (search_word)."""
-        rows = sorted(search_word_rows(names))
+        new_words = {word for name in names for word in name.split()} - self.indexed_words
+        rows = sorted(search_word_rows(new_words))
+        if len(self.indexed_words) + len(new_words) > WORDS_REMEMBERED:
+            self.indexed_words.clear()
+        self.indexed_words |= new_words
         if not rows:
             return
-        sql = "INSERT INTO search_word (variant, word) VALUES ({}) ON CONFLICT DO NOTHING"
-        marks = "$1, $2" if self.is_postgres else "?, ?"
-        await self.connection.executemany(sql.format(marks), rows)
+        if self.is_postgres:
+            await self.connection.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS search_word_batch ON COMMIT DELETE ROWS"
+                " AS SELECT variant, word FROM search_word WITH NO DATA"
+            )
+            await self.connection.copy_records_to_table(
+                "search_word_batch", records=rows, columns=["variant", "word"]
+            )
+            await self.connection.execute(
+                "INSERT INTO search_word (variant, word) SELECT variant, word"
+                " FROM search_word_batch ON CONFLICT DO NOTHING"
+            )
+            return
+        await self.connection.executemany(
+            "INSERT INTO search_word (variant, word) VALUES (?, ?) ON CONFLICT DO NOTHING", rows
+        )
 
     async def known_units(self, sirens: Sequence[str]) -> dict[str, KnownUnit]:
         """The units of these SIRENs that the registry holds."""
@@ -375,16 +397,24 @@ class _Writer:
         """The head offices' fields, on the rows where they changed."""
         fields = OFFICE_FIELDS[1:]
         if self.is_postgres:
-            rows: list[tuple[Any, ...]] = [
-                (*(getattr(f, name) for name in fields), now, f.siren) for f in batch
-            ]
-            marks = [f"${n}" for n in range(1, len(fields) + 1)]
-            assignments = ", ".join(f"{c} = {m}" for c, m in zip(fields, marks, strict=True))
-            await self.connection.executemany(
-                f"UPDATE company SET {assignments},"  # noqa: S608 (fixed column names)
-                f" updated_at = ${len(fields) + 1} WHERE siren = ${len(fields) + 2}"
-                f" AND ({', '.join(fields)}) {self.differs} ({', '.join(marks)})",
-                rows,
+            # One set-based UPDATE from a copied batch: row by row, each statement cost more
+            # than the row's own work.
+            columns = ["siren", *fields, "updated_at"]
+            await self.connection.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS sirene_office_batch ON COMMIT DELETE ROWS"  # noqa: S608
+                f" AS SELECT {', '.join(columns)} FROM company WITH NO DATA"
+            )
+            await self.connection.copy_records_to_table(
+                "sirene_office_batch",
+                records=[(f.siren, *(getattr(f, n) for n in fields), now) for f in batch],
+                columns=columns,
+            )
+            assignments = ", ".join(f"{c} = batch.{c}" for c in [*fields, "updated_at"])
+            await self.connection.execute(
+                f"UPDATE company SET {assignments}"  # noqa: S608 (fixed column names)
+                " FROM sirene_office_batch AS batch WHERE company.siren = batch.siren"
+                f" AND ({', '.join(f'company.{c}' for c in fields)}) {self.differs}"
+                f" ({', '.join(f'batch.{c}' for c in fields)})"
             )
             return
         rows = [

@@ -14,6 +14,7 @@ import pytest
 from litestar import Litestar
 
 from app.clock import Clock
+from app.companies import importers
 from app.companies.importers import (
     ESTABLISHMENT_COLUMNS,
     UNIT_COLUMNS,
@@ -21,9 +22,9 @@ from app.companies.importers import (
     SireneFileError,
     import_file,
 )
-from app.companies.rules import parse_query
+from app.companies.rules import normalise_name, parse_query, search_word_rows
 from app.companies.search import search_companies
-from app.companies.tables import Company, SireneImport
+from app.companies.tables import Company, SearchWord, SireneImport
 from app.dev.sirene_files import (
     head_office_record,
     siren_for,
@@ -211,6 +212,31 @@ async def test_a_zipped_file_imports_the_same_and_a_second_run_changes_nothing(
     assert again.resumed_from == 0  # the first run had finished: this one reads it all
     assert await companies() == first  # updated_at included: no row was rewritten
     assert await SireneImport.count() == 2
+
+
+async def test_batches_sharing_words_fill_the_whole_typo_vocabulary(
+    db: Litestar, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Words sent by an earlier batch are not sent again, whatever the cache remembers."""
+    names = ["BOULANGERIE MARTIN", "BOULANGERIE DUPONT", "MARTIN TRANSPORTS", "FROMAGERIE DUPONT"]
+    path = tmp_path / "StockUniteLegale.csv"
+    write_stock(
+        path,
+        stock_csv(
+            UNIT_COLUMNS,
+            [
+                unit_record(siren_for(100 + n), denominationUniteLegale=name)
+                for n, name in enumerate(names)
+            ],
+        ),
+    )
+    monkeypatch.setattr(importers, "WORDS_REMEMBERED", 3)  # forgets once on the way
+    await import_file(path, ImportKind.UNITS, clock=clock, batch_rows=1)
+
+    rows = await SearchWord.select(SearchWord.variant, SearchWord.word)
+    expected = search_word_rows(normalise_name(name) for name in names)
+    assert {(row["variant"], row["word"]) for row in rows} == expected
+    assert len(rows) == len(expected), "each variant of each word once"
 
 
 async def test_an_interrupted_run_carries_on_and_ends_with_the_same_registry(
