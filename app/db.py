@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +12,7 @@ from typing import Any
 
 import aiosqlite
 from asyncpg.exceptions import UniqueViolationError
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
@@ -222,3 +223,36 @@ def _quoted(identifier: str) -> str:
     if not identifier.replace("_", "").isalnum() or not identifier.isascii():
         raise ValueError(f"{identifier!r} is not a plain SQL identifier")
     return f'"{identifier}"'
+
+
+def sql_migration(
+    migration_id: str,
+    description: str,
+    *,
+    statements: Sequence[str] = (),
+    per_engine: Mapping[str, Sequence[str]] | None = None,
+    checks: Sequence[Check] = (),
+) -> Callable[[], Awaitable[MigrationManager]]:
+    """The `forwards` of a migration written as SQL: `statements` on both engines, then those
+    of `per_engine` for the engine migrated ("postgres" or "sqlite"), then the `checks`."""
+
+    async def forwards() -> MigrationManager:
+        manager = MigrationManager(
+            migration_id=migration_id, app_name="ponctuel", description=description
+        )
+        # Made here, so that its engine is the one being migrated.
+        raw_table: type[Table] = type("RawTable", (Table,), {})
+
+        async def run() -> None:
+            engine_type = raw_table._meta.db.engine_type
+            own = (per_engine or {}).get(engine_type, ())
+            installs = [
+                statement for check in checks for statement in check_statements(engine_type, check)
+            ]
+            for statement in [*statements, *own, *installs]:
+                await raw_table.raw(statement)
+
+        manager.add_raw(run)
+        return manager
+
+    return forwards

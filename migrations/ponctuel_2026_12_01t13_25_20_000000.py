@@ -1,5 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.table import Table
+from app.db import sql_migration
 
 ID = "2026-12-01T13:25:20:000000"
 VERSION = "1.38.0"
@@ -16,19 +15,4 @@ STATEMENTS = [
     " ON invitation (organisation, email)",
 ]
 
-
-class RawTable(Table):
-    pass
-
-
-async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="ponctuel", description=DESCRIPTION
-    )
-
-    async def run():
-        for statement in STATEMENTS:
-            await RawTable.raw(statement)
-
-    manager.add_raw(run)
-    return manager
+forwards = sql_migration(ID, DESCRIPTION, statements=STATEMENTS)

@@ -1,7 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.table import Table
-
-from app.db import Check, check_statements, length_check
+from app.db import Check, check_statements, length_check, sql_migration
 
 ID = "2026-12-01T14:53:03:000000"
 VERSION = "1.38.0"
@@ -47,23 +44,4 @@ CHECKS = [
     *(length_check(table, column, length) for table, column, length in TEXT_LENGTHS),
 ]
 
-
-class RawTable(Table):
-    pass
-
-
-async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="ponctuel", description=DESCRIPTION
-    )
-
-    async def run():
-        engine_type = RawTable._meta.db.engine_type
-        for statement in STATEMENTS:
-            await RawTable.raw(statement)
-        for check in CHECKS:
-            for statement in check_statements(engine_type, check):
-                await RawTable.raw(statement)
-
-    manager.add_raw(run)
-    return manager
+forwards = sql_migration(ID, DESCRIPTION, statements=STATEMENTS, checks=CHECKS)
