@@ -15,7 +15,14 @@ from app.companies.nomenclature import naf_division
 from app.companies.rules import CompanySource, Diffusion, is_scored, page_reference
 from app.companies.tables import Company
 from app.scores.rules import Band, Confidence, RecommendationStatus, band_for
-from app.scores.tables import Outcome, PublicationReply, Recommendation, Score, SectorMedian
+from app.scores.tables import (
+    Outcome,
+    PublicationReply,
+    Recommendation,
+    Score,
+    SectorMedian,
+    shown_score,
+)
 
 
 @dataclass(frozen=True)
@@ -370,22 +377,14 @@ async def scores_of(sirens: list[str]) -> dict[str, int]:
     if not sirens:
         return {}
     rows = await Score.select(Score.company.siren.as_alias("siren"), Score.value).where(
-        Score.company.siren.is_in(sirens)
-        & Score.value.is_not_null()
-        & (Score.company.diffusion == Diffusion.PUBLIC)
-        & (Score.company.is_natural_person == False)  # noqa: E712 (SQL comparison)
+        shown_score() & Score.company.siren.is_in(sirens)
     )
     return {row["siren"]: int(row["value"]) for row in rows}
 
 
 def _listed() -> Any:
     """The companies whose page search engines may index: a public score, a real company."""
-    return (
-        Score.value.is_not_null()
-        & (Score.company.diffusion == Diffusion.PUBLIC)
-        & (Score.company.is_natural_person == False)  # noqa: E712 (SQL comparison)
-        & (Score.company.source != CompanySource.DEMO)
-    )
+    return shown_score() & (Score.company.source != CompanySource.DEMO)
 
 
 async def last_listed_company_id() -> int:

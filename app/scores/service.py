@@ -21,7 +21,7 @@ from app.companies.tables import Company
 from app.db import write_transaction
 from app.queue import enqueue
 from app.scores import rules
-from app.scores.tables import Outcome, Recommendation, Score, SectorMedian
+from app.scores.tables import Outcome, Recommendation, Score, SectorMedian, shown_score
 
 RECOMPUTE_JOB = "recompute_company_score"
 # A recomputation waits this long after a change, so that the changes of one import or one
@@ -243,10 +243,7 @@ async def record_recommendation(
 async def refresh_sector_medians(*, clock: Clock) -> int:
     """Store the median score of each NAF division with enough scored companies."""
     rows = await Score.select(Score.value, Score.company.naf_code.as_alias("naf_code")).where(
-        Score.value.is_not_null()
-        & (Score.company.diffusion == Diffusion.PUBLIC)
-        & (Score.company.is_natural_person == False)  # noqa: E712 (SQL comparison)
-        & (Score.company.naf_nomenclature == "NAFRev2")
+        shown_score() & (Score.company.naf_nomenclature == "NAFRev2")
     )
     by_division: dict[str, list[int]] = {}
     for row in rows:

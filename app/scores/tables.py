@@ -14,10 +14,12 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.combination import Combination
 from piccolo.table import Table
 
 from app import limits
 from app.accounts.tables import Organisation
+from app.companies.rules import Diffusion
 from app.companies.tables import Company
 from app.scores.rules import Confidence, RecommendationStatus
 
@@ -65,6 +67,16 @@ class Score(Table):
     computed_on = Date()
     computed_at = Timestamptz()
     version = Integer(default=1)
+
+
+def shown_score() -> Combination:
+    """The condition, on a Score query, of a value the public sees: there is one, and its
+    company is neither a sole trader nor partly masked (they never get a score shown)."""
+    return (
+        Score.value.is_not_null()
+        & (Score.company.diffusion == Diffusion.PUBLIC)
+        & (Score.company.is_natural_person == False)  # noqa: E712 (SQL comparison)
+    )
 
 
 class PublicationReply(Table):

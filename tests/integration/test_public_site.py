@@ -80,6 +80,7 @@ async def test_a_company_page_shows_its_stored_score_chart_and_explanation(
     assert page.status_code == 200
     assert "Menuiserie Dubois" in page.text
     assert re.search(r'class="score-value">(\d+)<', page.text).group(1) == "65"  # type: ignore[union-attr]
+    assert '<span class="score-band">Retards légers</span>' in page.text  # 60 to 79
     facts = definitions(page.text)
     assert facts["Factures déclarées"] == "2"
     assert facts["Créanciers"] == "2"
@@ -179,7 +180,7 @@ async def test_search_finds_a_company_and_answers_htmx_with_the_results_only(
         by_siren = await visitor.get("/recherche", params={"q": company.siren})
     assert page.status_code == 200
     assert f'href="/entreprises/{company.siren}-boulangerie-des-halles"' in page.text
-    assert "65</strong>/100" in page.text
+    assert "65</strong>/100 · Retards légers</span>" in page.text
     assert fragment.text.lstrip().startswith('<div id="results"')
     assert "<html" not in fragment.text
     assert "Boulangerie des Halles" in by_siren.text
