@@ -310,6 +310,17 @@ class _Writer:
             raise
         await self.connection.execute("COMMIT")
 
+    async def _copied(
+        self, batch: str, like: str, columns: list[str], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """COPY the rows into a temporary table `batch` of those columns of table `like`,
+        emptied at the end of the transaction (PostgreSQL)."""
+        await self.connection.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {batch} ON COMMIT DELETE ROWS"  # noqa: S608
+            f" AS SELECT {', '.join(columns)} FROM {like} WITH NO DATA"
+        )
+        await self.connection.copy_records_to_table(batch, records=rows, columns=columns)
+
     @property
     def differs(self) -> str:
         return "IS DISTINCT FROM" if self.is_postgres else "IS NOT"
@@ -324,13 +335,7 @@ class _Writer:
         )
         rows = [(*_unit_values(f), CompanySource.SIRENE.value, now) for f in batch]
         if self.is_postgres:
-            await self.connection.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS sirene_unit_batch"
-                " (LIKE company INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-            await self.connection.copy_records_to_table(
-                "sirene_unit_batch", records=rows, columns=columns
-            )
+            await self._copied("sirene_unit_batch", "company", columns, rows)
             await self.connection.execute(
                 f"INSERT INTO company ({', '.join(columns)})"  # noqa: S608 (fixed column names)
                 f" SELECT {', '.join(columns)} FROM sirene_unit_batch"
@@ -354,13 +359,7 @@ class _Writer:
         if not rows:
             return
         if self.is_postgres:
-            await self.connection.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS search_word_batch ON COMMIT DELETE ROWS"
-                " AS SELECT variant, word FROM search_word WITH NO DATA"
-            )
-            await self.connection.copy_records_to_table(
-                "search_word_batch", records=rows, columns=["variant", "word"]
-            )
+            await self._copied("search_word_batch", "search_word", ["variant", "word"], rows)
             await self.connection.execute(
                 "INSERT INTO search_word (variant, word) SELECT variant, word"
                 " FROM search_word_batch ON CONFLICT DO NOTHING"
@@ -399,15 +398,11 @@ class _Writer:
         if self.is_postgres:
             # One set-based UPDATE from a copied batch: row by row, each statement cost more
             # than the row's own work.
-            columns = ["siren", *fields, "updated_at"]
-            await self.connection.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS sirene_office_batch ON COMMIT DELETE ROWS"  # noqa: S608
-                f" AS SELECT {', '.join(columns)} FROM company WITH NO DATA"
-            )
-            await self.connection.copy_records_to_table(
+            await self._copied(
                 "sirene_office_batch",
-                records=[(f.siren, *(getattr(f, n) for n in fields), now) for f in batch],
-                columns=columns,
+                "company",
+                ["siren", *fields, "updated_at"],
+                [(f.siren, *(getattr(f, n) for n in fields), now) for f in batch],
             )
             assignments = ", ".join(f"{c} = batch.{c}" for c in [*fields, "updated_at"])
             await self.connection.execute(
