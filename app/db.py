@@ -250,7 +250,8 @@ def sql_migration(
                 statement for check in checks for statement in check_statements(engine_type, check)
             ]
             for statement in [*statements, *own, *installs]:
-                await raw_table.raw(statement)
+                # raw() reads {} as a placeholder: braces of the SQL itself ("{4}") are doubled.
+                await raw_table.raw(statement.replace("{", "{{").replace("}", "}}"))
 
         manager.add_raw(run)
         return manager

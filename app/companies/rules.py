@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -168,6 +169,14 @@ class BadRecord(ValueError):
 
 
 @dataclass(frozen=True)
+class BadRow:
+    """A row of a SIRENE file left out by the import, and why."""
+
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class CompanyFacts:
     """What the registry keeps of one legal unit of `StockUniteLegale`."""
 
@@ -202,26 +211,56 @@ class HeadOfficeFacts:
     other_names_norm: str = ""  # set by the import, with the unit's sigle and usual names
 
 
+# Around a field: ASCII blanks only, the same on both engines (the PostgreSQL import trims in SQL).
+FIELD_BLANKS = string.whitespace
+_NINE_DIGITS = re.compile(r"[0-9]{9}")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _field(record: Mapping[str, str], column: str) -> str:
+    return (record.get(column) or "").strip(FIELD_BLANKS)
+
+
 def _public(value: str | None) -> str:
     """The value, or nothing when SIRENE masked it."""
-    text = (value or "").strip()
+    text = (value or "").strip(FIELD_BLANKS)
     return "" if text == MASKED else text
 
 
+# Why a row is refused, in the same words whichever engine's import found it.
+def bad_siren(siren: str) -> BadRecord:
+    return BadRecord(f"SIREN {siren!r} is not nine digits")
+
+
+def bad_diffusion(code: str) -> BadRecord:
+    return BadRecord(f"diffusion status {code!r} is neither O nor P")
+
+
+def bad_state(state: str) -> BadRecord:
+    return BadRecord(f"administrative state {state!r} is neither A nor C")
+
+
+def bad_day(value: str) -> BadRecord:
+    return BadRecord(f"date {value!r} is not YYYY-MM-DD")
+
+
 def _siren_of(record: Mapping[str, str]) -> str:
-    siren = (record.get("siren") or "").strip()
-    if siren_problem(siren) is SirenProblem.FORMAT:
-        raise BadRecord(f"SIREN {siren!r} is not nine digits")
+    siren = _field(record, "siren")
+    if not _NINE_DIGITS.fullmatch(siren):
+        raise bad_siren(siren)
     return siren
 
 
 def _day(value: str) -> date | None:
+    """A date written YYYY-MM-DD (anything after the tenth character is ignored)."""
     if not value:
         return None
     try:
+        if not _ISO_DAY.fullmatch(value[:10]):
+            raise ValueError(value)
         return date.fromisoformat(value[:10])
     except ValueError as error:
-        raise BadRecord(f"date {value!r} is not YYYY-MM-DD") from error
+        raise bad_day(value) from error
 
 
 def _joined(values: Iterable[str], limit: int) -> str:
@@ -237,14 +276,14 @@ def company_from_unit(record: Mapping[str, str]) -> CompanyFacts:
     SIREN is not checked: the directory is the authority on its own numbers.
     """
     siren = _siren_of(record)
-    diffusion_code = (record.get("statutDiffusionUniteLegale") or "").strip()
+    diffusion_code = _field(record, "statutDiffusionUniteLegale")
     try:
         diffusion = Diffusion(diffusion_code)
     except ValueError as error:
-        raise BadRecord(f"diffusion status {diffusion_code!r} is neither O nor P") from error
-    state = (record.get("etatAdministratifUniteLegale") or "").strip()
+        raise bad_diffusion(diffusion_code) from error
+    state = _field(record, "etatAdministratifUniteLegale")
     if state not in ("A", "C"):
-        raise BadRecord(f"administrative state {state!r} is neither A nor C")
+        raise bad_state(state)
     category = _public(record.get("categorieJuridiqueUniteLegale"))
     is_natural_person = category == NATURAL_PERSON_CATEGORY
     shows_names = diffusion is Diffusion.PUBLIC and not is_natural_person
@@ -294,7 +333,7 @@ def departement_of(commune_code: str, postcode: str) -> str:
 
 def is_head_office(record: Mapping[str, str]) -> bool:
     """An establishment's row is its unit's head office (`etablissementSiege`)."""
-    return (record.get("etablissementSiege") or "").strip().lower() == "true"
+    return _field(record, "etablissementSiege").lower() == "true"
 
 
 def head_office_from_establishment(
@@ -310,7 +349,7 @@ def head_office_from_establishment(
     siren = _siren_of(record)
     postcode = _public(record.get("codePostalEtablissement"))[:5]
     commune = _public(record.get("libelleCommuneEtablissement"))[:100]
-    partial = (record.get("statutDiffusionEtablissement") or "").strip() != Diffusion.PUBLIC
+    partial = _field(record, "statutDiffusionEtablissement") != Diffusion.PUBLIC
     street = ""
     signs = ""
     if not (commune_only or partial):
@@ -352,8 +391,10 @@ def head_office_from_establishment(
 
 QUERY_MAX = 200  # characters of a search kept: no name is longer
 NAME_QUERY_MIN = 2  # fewer characters match too much to be worth a search
-_ELISION = re.compile(r"\b(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’`]", re.IGNORECASE)
-_DOTTED = re.compile(r"\b(?:\w\.){2,}")  # R.P.S. or S.N.C.F
+# Both read the folded text (ASCII only), so PostgreSQL's regular expressions, which the import
+# runs in SQL, find exactly the same matches.
+_ELISION = re.compile(r"(?<![0-9a-z_])(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['`]")
+_DOTTED = re.compile(r"(?<![0-9a-z_])([0-9a-z_])\.(?=[0-9a-z_](?![0-9a-z_]))")  # R.P.S., S.N.C.F
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 
 
@@ -362,11 +403,12 @@ def normalise_name(text: str) -> str:
 
     Accents, case, punctuation and spacing are ignored; French elisions go (`l'`, `d'`,
     `qu'`, straight or typographic apostrophe), and a dotted sigle is one word ("R.P.S." is
-    "rps"). Legal-form words stay: they are neither required nor harmful.
+    "rps": a dot between two single letters goes). Legal-form words stay: they are neither
+    required nor harmful. `ponctuel_normalise_name` in SQL is the same function.
     """
-    text = _ELISION.sub("", text.translate(_LIGATURES))
-    text = _DOTTED.sub(lambda match: match.group(0).replace(".", ""), text)
-    return " ".join(_NOT_WORD.sub(" ", _ascii_lower(text)).split())
+    text = _ascii_lower(text.replace("’", "'"))
+    text = _DOTTED.sub(r"\1", _ELISION.sub("", text))
+    return " ".join(_NOT_WORD.sub(" ", text).split())
 
 
 class QueryKind(StrEnum):
