@@ -39,11 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     sirene = commands.add_parser("import-sirene", help="import INSEE's SIRENE stock files")
     sirene.add_argument("--units", type=Path, help="StockUniteLegale (CSV or zip)")
     sirene.add_argument("--establishments", type=Path, help="StockEtablissement (CSV or zip)")
-    sirene.add_argument("--batch-rows", type=int, default=5_000)
+    sirene.add_argument(
+        "--batch-rows", type=int, default=None, help="rows per transaction (engine's default)"
+    )
     return parser
 
 
-async def _import(path: Path, kind: ImportKind, batch_rows: int) -> ImportReport:
+async def _import(path: Path, kind: ImportKind, batch_rows: int | None) -> ImportReport:
     with Progress(
         TextColumn(f"{kind.value:<14}"),
         BarColumn(),

@@ -2,11 +2,13 @@
 
 `StockUniteLegale` gives the legal units, `StockEtablissement` their head offices' addresses
 (every other establishment is skipped). Files are read as INSEE publishes them: UTF-8 CSV with a
-header line, zipped or not. Rows stream through (memory stays flat whatever the size), are
-upserted by batch with the driver's fastest path (COPY into a scratch table on PostgreSQL,
-executemany on SQLite), and each batch is committed with the count of rows done, so a run that
-is stopped carries on from its last batch when started again on the same file. A bad row is
-counted and reported with its line number; it never stops the run.
+header line, zipped or not. Rows stream through (memory stays flat whatever the size) and are
+written by batch, each committed with the count of rows done, so a run that is stopped carries
+on from its last batch when started again on the same file. A bad row is counted and reported
+with its line number; it never stops the run.
+
+On SQLite each row goes through the rules of rules.py here and is upserted with executemany; on
+PostgreSQL the rows are COPY'd in as they are and the same rules run in SQL (sirene_sql.py).
 """
 
 from __future__ import annotations
@@ -15,21 +17,24 @@ import csv
 import hashlib
 import io
 import zipfile
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from app.clock import Clock
+from app.companies import sirene_sql
 from app.companies.rules import (
     BadRecord,
+    BadRow,
     CompanyFacts,
     CompanySource,
     HeadOfficeFacts,
@@ -133,6 +138,7 @@ ESTABLISHMENT_COLUMNS = (
     "caractereEmployeurEtablissement",
 )
 BATCH_ROWS = 5_000
+BATCH_ROWS_COPY = 20_000  # PostgreSQL: one COPY and a few statements per batch
 BAD_ROWS_KEPT = 1_000  # reported one by one; beyond that only counted, so memory stays flat
 WORDS_REMEMBERED = 200_000  # words of the typo vocabulary not sent again (a few dozen MB)
 FINGERPRINT_BYTES = 1 << 20
@@ -148,12 +154,6 @@ COLUMNS = {ImportKind.UNITS: UNIT_COLUMNS, ImportKind.ESTABLISHMENTS: ESTABLISHM
 
 class SireneFileError(Exception):
     """The file is not a SIRENE stock file of the expected kind (nothing was imported)."""
-
-
-@dataclass(frozen=True)
-class BadRow:
-    line: int
-    reason: str
 
 
 @dataclass
@@ -177,14 +177,15 @@ class ImportReport:
 
 @dataclass(frozen=True)
 class StockFile:
-    text: TextIO
+    binary: IO[bytes]  # the CSV's bytes (PostgreSQL reads these)
+    text: TextIO  # the same, decoded (SQLite reads these); only one of them is read
     size: int  # bytes on disk
     position: Callable[[], int]  # bytes read from the disk so far, for the progress bar
 
 
 @contextmanager
 def open_stock_file(path: Path) -> Iterator[StockFile]:
-    """The CSV text of a stock file: the file itself, or the one CSV inside a zip."""
+    """The CSV of a stock file: the file itself, or the one CSV inside a zip."""
     size = path.stat().st_size
     with path.open("rb") as raw:
         if zipfile.is_zipfile(raw):
@@ -193,13 +194,15 @@ def open_stock_file(path: Path) -> Iterator[StockFile]:
                 if len(members) != 1:
                     raise SireneFileError(f"{path.name} holds {len(members)} CSV files, not one")
                 with archive.open(members[0]) as member:
-                    text = io.TextIOWrapper(member, encoding="utf-8", newline="")
-                    yield StockFile(text=text, size=size, position=raw.tell)
+                    yield _stock(member, size, raw.tell)
             return
         raw.seek(0)
-        yield StockFile(
-            text=io.TextIOWrapper(raw, encoding="utf-8", newline=""), size=size, position=raw.tell
-        )
+        yield _stock(raw, size, raw.tell)
+
+
+def _stock(binary: IO[bytes], size: int, position: Callable[[], int]) -> StockFile:
+    text = io.TextIOWrapper(binary, encoding="utf-8", newline="")
+    return StockFile(binary=binary, text=text, size=size, position=position)
 
 
 def fingerprint(path: Path) -> str:
@@ -210,9 +213,8 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def records(text: TextIO, kind: ImportKind) -> Iterator[tuple[int, dict[str, str] | BadRow]]:
-    """(line number, record or bad row) for each data row, after checking the header."""
-    reader = csv.reader(text)
+def _checked_header(reader: Iterator[list[str]], kind: ImportKind) -> list[str]:
+    """The header's column names, once it is known to be the header of a `kind` file."""
     try:
         header = [name.strip().lstrip("\ufeff") for name in next(reader)]
     except StopIteration:
@@ -225,6 +227,13 @@ def records(text: TextIO, kind: ImportKind) -> Iterator[tuple[int, dict[str, str
             f"not a {'StockUniteLegale' if kind is ImportKind.UNITS else 'StockEtablissement'}"
             f" file: missing columns {', '.join(missing[:5])}"
         )
+    return header
+
+
+def records(text: TextIO, kind: ImportKind) -> Iterator[tuple[int, dict[str, str] | BadRow]]:
+    """(line number, record or bad row) for each data row; the header is checked first."""
+    reader = csv.reader(text)
+    header = _checked_header(reader, kind)
     while True:
         try:
             row = next(reader)
@@ -242,35 +251,25 @@ def records(text: TextIO, kind: ImportKind) -> Iterator[tuple[int, dict[str, str
         yield reader.line_num, dict(zip(header, row, strict=True))
 
 
+def copy_records(
+    binary: IO[bytes], kind: ImportKind
+) -> tuple[sirene_sql.Layout, Iterator[tuple[int, sirene_sql.Record]]]:
+    """The header's layout, then (line number, COPY row, bad row or None) for each data row."""
+    lines = iter(binary)
+    first = next(lines, b"")
+    try:
+        header = _checked_header(csv.reader([first.decode("utf-8")] if first else []), kind)
+    except UnicodeDecodeError as error:
+        raise SireneFileError(f"the header cannot be read: {error}") from error
+    layout = sirene_sql.Layout(tuple(header))
+    head_offices_only = kind is ImportKind.ESTABLISHMENTS
+    return layout, sirene_sql.copy_records(lines, layout, head_offices_only=head_offices_only)
+
+
 # --- writing ------------------------------------------------------------------------------------
 
-UNIT_FIELDS = (
-    "siren",
-    "name",
-    "sigle",
-    "usual_names",
-    "legal_category",
-    "naf_code",
-    "naf_nomenclature",
-    "created_on",
-    "size_band",
-    "is_active",
-    "diffusion",
-    "is_natural_person",
-    "slug",
-    "name_norm",
-    "sigle_norm",
-    "other_names_norm",
-)
-OFFICE_FIELDS = (
-    "siren",
-    "address",
-    "postcode",
-    "commune",
-    "departement",
-    "signs",
-    "other_names_norm",
-)
+UNIT_FIELDS = sirene_sql.UNIT_FIELDS
+OFFICE_FIELDS = sirene_sql.OFFICE_FIELDS
 
 
 def _unit_values(facts: CompanyFacts) -> tuple[Any, ...]:
@@ -284,12 +283,11 @@ class KnownUnit:
     usual_names: str
 
 
-class _Writer:
-    """Batches upserted through the engine's own driver, each with its progress row."""
+class _SQLiteWriter:
+    """Batches upserted with executemany on the import's connection, each with its progress."""
 
-    def __init__(self, connection: Any, *, is_postgres: bool) -> None:
+    def __init__(self, connection: Any) -> None:
         self.connection = connection
-        self.is_postgres = is_postgres
         # Words already in the typo vocabulary: most names reuse the words of earlier ones
         # (forms, trades, surnames), whose rows need not be sent again. Bounded, so that the
         # memory stays flat whatever the size of the file.
@@ -297,11 +295,7 @@ class _Writer:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        """One transaction on the import's connection (holding SQLite's write lock)."""
-        if self.is_postgres:
-            async with self.connection.transaction():
-                yield
-            return
+        """One transaction holding SQLite's write lock from its start."""
         await self.connection.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -310,38 +304,15 @@ class _Writer:
             raise
         await self.connection.execute("COMMIT")
 
-    async def _copied(
-        self, batch: str, like: str, columns: list[str], rows: Sequence[tuple[Any, ...]]
-    ) -> None:
-        """COPY the rows into a temporary table `batch` of those columns of table `like`,
-        emptied at the end of the transaction (PostgreSQL)."""
-        await self.connection.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {batch} ON COMMIT DELETE ROWS"  # noqa: S608
-            f" AS SELECT {', '.join(columns)} FROM {like} WITH NO DATA"
-        )
-        await self.connection.copy_records_to_table(batch, records=rows, columns=columns)
-
-    @property
-    def differs(self) -> str:
-        return "IS DISTINCT FROM" if self.is_postgres else "IS NOT"
-
     async def units(self, batch: Sequence[CompanyFacts], now: datetime) -> None:
         """Upsert; a row whose data did not change is left as it was, `updated_at` included."""
         columns = [*UNIT_FIELDS, "source", "updated_at"]
         data = [c for c in columns if c not in ("siren", "updated_at")]
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "siren") + (
-            f" WHERE ({', '.join(f'company.{c}' for c in data)}) {self.differs}"
+            f" WHERE ({', '.join(f'company.{c}' for c in data)}) IS NOT"
             f" ({', '.join(f'excluded.{c}' for c in data)})"
         )
         rows = [(*_unit_values(f), CompanySource.SIRENE.value, now) for f in batch]
-        if self.is_postgres:
-            await self._copied("sirene_unit_batch", "company", columns, rows)
-            await self.connection.execute(
-                f"INSERT INTO company ({', '.join(columns)})"  # noqa: S608 (fixed column names)
-                f" SELECT {', '.join(columns)} FROM sirene_unit_batch"
-                f" ON CONFLICT (siren) DO UPDATE SET {updates}"
-            )
-            return
         marks = ", ".join("?" for _ in columns)
         await self.connection.executemany(
             f"INSERT INTO company ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
@@ -356,99 +327,55 @@ class _Writer:
         if len(self.indexed_words) + len(new_words) > WORDS_REMEMBERED:
             self.indexed_words.clear()
         self.indexed_words |= new_words
-        if not rows:
-            return
-        if self.is_postgres:
-            await self._copied("search_word_batch", "search_word", ["variant", "word"], rows)
-            await self.connection.execute(
-                "INSERT INTO search_word (variant, word) SELECT variant, word"
-                " FROM search_word_batch ON CONFLICT DO NOTHING"
+        if rows:
+            await self.connection.executemany(
+                "INSERT INTO search_word (variant, word) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                rows,
             )
-            return
-        await self.connection.executemany(
-            "INSERT INTO search_word (variant, word) VALUES (?, ?) ON CONFLICT DO NOTHING", rows
-        )
 
     async def known_units(self, sirens: Sequence[str]) -> dict[str, KnownUnit]:
         """The units of these SIRENs that the registry holds."""
         if not sirens:
             return {}
-        select = (
-            "SELECT siren, (is_natural_person OR diffusion = 'P') AS restricted, sigle,"
-            " usual_names FROM company"
+        marks = ", ".join("?" for _ in sirens)
+        cursor = await self.connection.execute(
+            "SELECT siren, (is_natural_person OR diffusion = 'P') AS restricted, sigle,"  # noqa: S608
+            f" usual_names FROM company WHERE siren IN ({marks})",
+            list(sirens),
         )
-        if self.is_postgres:
-            found = await self.connection.fetch(
-                f"{select} WHERE siren = ANY($1::text[])", list(sirens)
-            )
-        else:
-            marks = ", ".join("?" for _ in sirens)
-            cursor = await self.connection.execute(
-                f"{select} WHERE siren IN ({marks})", list(sirens)
-            )
-            found = await cursor.fetchall()
         return {
             row["siren"]: KnownUnit(bool(row["restricted"]), row["sigle"], row["usual_names"])
-            for row in found
+            for row in await cursor.fetchall()
         }
 
     async def offices(self, batch: Sequence[HeadOfficeFacts], now: datetime) -> None:
         """The head offices' fields, on the rows where they changed."""
-        fields = OFFICE_FIELDS[1:]
-        if self.is_postgres:
-            # One set-based UPDATE from a copied batch: row by row, each statement cost more
-            # than the row's own work.
-            await self._copied(
-                "sirene_office_batch",
-                "company",
-                ["siren", *fields, "updated_at"],
-                [(f.siren, *(getattr(f, n) for n in fields), now) for f in batch],
-            )
-            assignments = ", ".join(f"{c} = batch.{c}" for c in [*fields, "updated_at"])
-            await self.connection.execute(
-                f"UPDATE company SET {assignments}"  # noqa: S608 (fixed column names)
-                " FROM sirene_office_batch AS batch WHERE company.siren = batch.siren"
-                f" AND ({', '.join(f'company.{c}' for c in fields)}) {self.differs}"
-                f" ({', '.join(f'batch.{c}' for c in fields)})"
-            )
-            return
+        fields = OFFICE_FIELDS
         rows = [
             (*(getattr(f, n) for n in fields), now, f.siren, *(getattr(f, n) for n in fields))
             for f in batch
         ]
         await self.connection.executemany(
             f"UPDATE company SET {', '.join(f'{c} = ?' for c in fields)}, updated_at = ?"  # noqa: S608
-            f" WHERE siren = ? AND ({', '.join(fields)}) {self.differs}"
+            f" WHERE siren = ? AND ({', '.join(fields)}) IS NOT"
             f" ({', '.join('?' for _ in fields)})",
             rows,
         )
 
     async def analyse(self) -> None:
-        """Indexes made compact and statistics made fresh once the file is in.
+        """The name index made compact and the statistics made fresh once the file is in.
 
-        Rows written in bulk wait in the name index's pending list (PostgreSQL's GIN) or in many
-        small segments (SQLite's FTS5), which every search would then read through: at 100,000
-        companies that tripled the time of a search. The planner also needs the new counts, or
-        it may scan the registry instead of its indexes.
+        Rows written in bulk land in many small FTS5 segments, which every search would then
+        read through; the planner also needs the new counts, or it may scan the registry
+        instead of its indexes.
         """
-        if self.is_postgres:
-            await self.connection.execute("SELECT gin_clean_pending_list('company_search_gin')")
-        else:
-            await self.connection.execute(
-                "INSERT INTO company_search (company_search) VALUES ('optimize')"
-            )
+        await self.connection.execute(
+            "INSERT INTO company_search (company_search) VALUES ('optimize')"
+        )
         for table in ("company", "search_word"):
             await self.connection.execute(f"ANALYZE {table}")
 
     async def progress(self, import_id: int, rows_done: int, bad_rows: int) -> None:
-        if self.is_postgres:
-            await self.connection.execute(
-                "UPDATE sirene_import SET rows_done = $1, bad_rows = $2 WHERE id = $3",
-                rows_done,
-                bad_rows,
-                import_id,
-            )
-            return
         await self.connection.execute(
             "UPDATE sirene_import SET rows_done = ?, bad_rows = ? WHERE id = ?",
             (rows_done, bad_rows, import_id),
@@ -480,6 +407,7 @@ async def _resumable_run(kind: ImportKind, path: Path, clock: Clock) -> tuple[in
 
 # Called after each batch with the data rows read so far, the bytes read and the file's size.
 Progress = Callable[[int, int, int], None]
+Item = tuple[int, Any]  # (line number, what the engine's writer takes of that row)
 
 
 async def import_file(
@@ -487,39 +415,56 @@ async def import_file(
     kind: ImportKind,
     *,
     clock: Clock,
-    batch_rows: int = BATCH_ROWS,
+    batch_rows: int | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import one stock file, carrying on from an earlier run over the same file."""
     engine = Company._meta.db
     report = ImportReport(kind=kind)
     with open_stock_file(path) as stock:
-        stream = records(stock.text, kind)
-        first = next(stream, None)  # reads the header: a wrong file fails before any write
+        # The header is read first: a wrong file fails before anything is written.
+        stream: Iterator[Item]
+        if isinstance(engine, PostgresEngine):
+            layout, stream = copy_records(stock.binary, kind)
+        elif isinstance(engine, SQLiteEngine):
+            rows = records(stock.text, kind)
+            stream = _chain(next(rows, None), rows)
+        else:
+            raise TypeError(f"no SIRENE import for {type(engine).__name__}")
         import_id, done, bad_before = await _resumable_run(kind, path, clock)
         report.resumed_from = report.rows = done
         report.bad_count = bad_before
         if isinstance(engine, PostgresEngine):
             connection: Any = await asyncpg.connect(**engine.config)
-        elif isinstance(engine, SQLiteEngine):
-            connection = await engine.get_connection()
+            writer: Any = sirene_sql.PostgresBatches(
+                connection, layout, units=kind is ImportKind.UNITS
+            )
+            await writer.prepare()
+            write: Callable[[Sequence[Item]], Awaitable[None]] = partial(
+                _write_copy_batch, writer, report=report, import_id=import_id, clock=clock
+            )
+            size = batch_rows or BATCH_ROWS_COPY
         else:
-            raise TypeError(f"no SIRENE import for {type(engine).__name__}")
-        writer = _Writer(connection, is_postgres=isinstance(engine, PostgresEngine))
+            connection = await engine.get_connection()
+            writer = _SQLiteWriter(connection)
+            write = partial(
+                _write_batch, writer, kind=kind, report=report, import_id=import_id, clock=clock
+            )
+            size = batch_rows or BATCH_ROWS
         try:
-            batch: list[tuple[int, dict[str, str] | BadRow]] = []
+            batch: list[Item] = []
             position = 0
-            for item in _chain(first, stream):
+            for item in stream:
                 position += 1
                 if position <= done:
                     continue  # written by the run this one carries on from
                 batch.append(item)
-                if len(batch) >= batch_rows:
-                    await _write_batch(writer, batch, kind, report, import_id, clock)
+                if len(batch) >= size:
+                    await write(batch)
                     batch = []
                     if progress:
                         progress(report.rows, stock.position(), stock.size)
-            await _write_batch(writer, batch, kind, report, import_id, clock)
+            await write(batch)
             if progress:
                 progress(report.rows, stock.size, stock.size)
             await writer.analyse()
@@ -531,23 +476,46 @@ async def import_file(
     return report
 
 
-def _chain(
-    first: tuple[int, dict[str, str] | BadRow] | None,
-    rest: Iterator[tuple[int, dict[str, str] | BadRow]],
-) -> Iterator[tuple[int, dict[str, str] | BadRow]]:
+def _chain(first: Item | None, rest: Iterator[Item]) -> Iterator[Item]:
     if first is not None:
         yield first
         yield from rest
 
 
+async def _write_copy_batch(
+    writer: sirene_sql.PostgresBatches,
+    batch: Sequence[Item],
+    *,
+    report: ImportReport,
+    import_id: int,
+    clock: Clock,
+) -> None:
+    """A batch of COPY rows written by SQL (PostgreSQL), with the count of rows done."""
+    rows = [item for _, item in batch if isinstance(item, bytes)]
+    bad = [item for _, item in batch if isinstance(item, BadRow)]
+    async with writer.connection.transaction():
+        written, refused = await writer.write(rows, clock.now())
+        good = len(batch) - len(bad)
+        bad.extend(BadRow(line, reason) for line, reason in refused)
+        for row in sorted(bad, key=lambda row: row.line):
+            report.add_bad(row)
+        report.rows += len(batch)
+        report.written += written
+        if not writer.units:  # not a head office, or of a unit the registry lacks
+            report.skipped += good - written
+        await writer.progress(import_id, report.rows, report.bad_count)
+
+
 async def _write_batch(
-    writer: _Writer,
-    batch: Sequence[tuple[int, dict[str, str] | BadRow]],
+    writer: _SQLiteWriter,
+    batch: Sequence[Item],
+    *,
     kind: ImportKind,
     report: ImportReport,
     import_id: int,
     clock: Clock,
 ) -> None:
+    """A batch of records through the rules of rules.py (SQLite), with the count of rows done."""
     now = clock.now()
     bad: list[BadRow] = []
     units: dict[str, CompanyFacts] = {}

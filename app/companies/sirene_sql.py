@@ -1,0 +1,390 @@
+"""The SIRENE import on PostgreSQL: rows COPY'd in as they are, the rules applied in SQL.
+
+Applying the rules of rules.py to each row in Python cost about 80 µs a row. Here Python only
+checks that each line is a CSV row of the header's width (a line without quotes is sent as it
+is, a quoted one through the csv module) and COPYs the batch, with each row's line number,
+into a scratch table of text columns. One statement then applies the rules to the whole batch
+through the SQL functions of migration 2026-12-03T15:00 (each the twin of a Python rule, held
+equal by tests/integration/test_sirene_sql_rules.py), and the rows come out as on SQLite.
+A row the rules refuse is reported with the same words as rules.py gives.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from app.companies import rules
+from app.companies.rules import CompanySource
+
+# What one record of the file becomes: its CSV row for COPY, a bad row, or None for an
+# establishment that is not a head office.
+Record = bytes | rules.BadRow | None
+
+BLANKS = "E' \\t\\n\\r\\x0b\\x0c'"  # rules.FIELD_BLANKS, as a SQL literal
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the columns the import reads are, in the file's header."""
+
+    header: tuple[str, ...]
+
+    def column(self, name: str) -> str:
+        """The scratch table's column holding the file's column `name`."""
+        return f"s.c{self.header.index(name)}"
+
+
+def copy_records(
+    lines: Iterator[bytes], layout: Layout, *, head_offices_only: bool
+) -> Iterator[tuple[int, Record]]:
+    """(line number, record) for each data row after the header (line 1).
+
+    A row spread over several lines (a quoted field holding a line break) is numbered by its
+    last line, as the csv module numbers it.
+    """
+    width = len(layout.header)
+    siege = layout.header.index("etablissementSiege") if head_offices_only else -1
+    line_number = 1
+    for raw in lines:
+        line_number += 1
+        body = raw.rstrip(b"\n")
+        body = body[:-1] if body.endswith(b"\r") else body
+        if b'"' in body or b"\x00" in body or b"\r" in body:
+            # Quotes, or what the csv module refuses: it reads the record, over more lines
+            # when a quoted field holds a line break.
+            reader, read = _reader_from(raw, lines)
+            try:
+                fields = next(reader)
+            except (csv.Error, UnicodeDecodeError) as error:
+                line_number += read() - 1
+                yield line_number, rules.BadRow(line_number, f"unreadable row: {error}")
+                continue
+            except StopIteration:
+                fields = []
+            line_number += read() - 1
+            if len(fields) != width:
+                yield line_number, _wrong_width(line_number, len(fields), width)
+            elif siege >= 0 and fields[siege].strip(rules.FIELD_BLANKS).lower() != "true":
+                yield line_number, None
+            else:
+                yield line_number, _csv_row(line_number, fields)
+            continue
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            yield line_number, rules.BadRow(line_number, f"unreadable row: {error}")
+            continue
+        count = body.count(b",") + 1 if body else 0
+        if count != width:
+            yield line_number, _wrong_width(line_number, count, width)
+        elif siege >= 0 and body.split(b",")[siege].strip().lower() != b"true":
+            yield line_number, None
+        else:
+            yield line_number, b"%d,%s\n" % (line_number, body)
+
+
+def _wrong_width(line_number: int, count: int, width: int) -> rules.BadRow:
+    return rules.BadRow(line_number, f"{count} fields where the header has {width}")
+
+
+def _reader_from(first: bytes, rest: Iterator[bytes]) -> tuple[Iterator[list[str]], Any]:
+    """A csv reader of one record starting at line `first`, taking more lines only as needed,
+    and a function giving how many lines it read."""
+    taken = 0
+
+    def lines() -> Iterator[str]:
+        nonlocal taken
+        taken += 1
+        yield first.decode("utf-8")
+        for raw in rest:
+            taken += 1
+            yield raw.decode("utf-8")
+
+    return csv.reader(lines()), lambda: taken
+
+
+def _csv_row(line_number: int, fields: Sequence[str]) -> bytes:
+    out = io.StringIO()
+    # Every field quoted: a line break or a carriage return inside one stays data for COPY.
+    csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow([line_number, *fields])
+    return out.getvalue().encode("utf-8")
+
+
+# --- the batch's statements --------------------------------------------------------------------
+
+
+def _stage_columns(layout: Layout) -> list[str]:
+    return ["line", *(f"c{n}" for n in range(len(layout.header)))]
+
+
+def _public(layout: Layout, name: str, longest: int | None = None) -> str:
+    value = f"ponctuel_public({layout.column(name)})"
+    return f"left({value}, {longest})" if longest else value
+
+
+def _trimmed(layout: Layout, name: str) -> str:
+    return f"btrim(coalesce({layout.column(name)}, ''), {BLANKS})"
+
+
+def unit_rows_sql(layout: Layout) -> str:
+    """The units of the scratch table with rules.company_from_unit's fields, or the reason a
+    row is refused (`problem`, the faulty `value`)."""
+    public = partial(_public, layout)
+    return f"""
+    CREATE TEMP TABLE sirene_unit_rows ON COMMIT DROP AS
+    WITH fields AS MATERIALIZED (
+      SELECT s.line,
+        {_trimmed(layout, "siren")} AS siren,
+        {_trimmed(layout, "statutDiffusionUniteLegale")} AS diffusion,
+        {_trimmed(layout, "etatAdministratifUniteLegale")} AS state,
+        {public("categorieJuridiqueUniteLegale")} AS category,
+        {public("dateCreationUniteLegale")} AS created,
+        {public("denominationUniteLegale", 250)} AS denomination,
+        {public("sigleUniteLegale", 50)} AS sigle_given,
+        {public("denominationUsuelle1UniteLegale")} AS usual_1,
+        {public("denominationUsuelle2UniteLegale")} AS usual_2,
+        {public("denominationUsuelle3UniteLegale")} AS usual_3,
+        {public("activitePrincipaleUniteLegale", 8)} AS naf,
+        {public("nomenclatureActivitePrincipaleUniteLegale", 8)} AS nomenclature,
+        {public("trancheEffectifsUniteLegale", 2)} AS size_band
+      FROM sirene_stage AS s
+    ), checked AS (
+      SELECT *,
+        CASE
+          WHEN siren !~ '^[0-9]{{9}}$' THEN 'siren'
+          WHEN diffusion NOT IN ('O', 'P') THEN 'diffusion'
+          WHEN state NOT IN ('A', 'C') THEN 'state'
+          WHEN diffusion = 'O' AND created <> '' AND NOT ponctuel_is_day(left(created, 10))
+            THEN 'day'
+        END AS problem,
+        diffusion = 'O' AND category <> '{rules.NATURAL_PERSON_CATEGORY}' AS shows_names
+      FROM fields
+    ), named AS MATERIALIZED (
+      SELECT line, siren, problem, state, diffusion, category, created, naf, nomenclature,
+        size_band,
+        CASE WHEN shows_names THEN denomination ELSE '' END AS name,
+        CASE WHEN shows_names THEN sigle_given ELSE '' END AS sigle,
+        CASE WHEN shows_names THEN ponctuel_joined(usual_1, usual_2, usual_3, '', 500) ELSE ''
+          END AS usual_names
+      FROM checked
+    )
+    SELECT line, siren, problem,
+      CASE problem WHEN 'siren' THEN siren WHEN 'diffusion' THEN diffusion
+        WHEN 'state' THEN state WHEN 'day' THEN created END AS value,
+      name, sigle, usual_names,
+      left(category, 4) AS legal_category,
+      CASE WHEN diffusion = 'O' THEN naf ELSE '' END AS naf_code,
+      CASE WHEN diffusion = 'O' THEN nomenclature ELSE '' END AS naf_nomenclature,
+      CASE WHEN problem IS NULL AND diffusion = 'O' AND created <> ''
+        THEN left(created, 10)::date END AS created_on,
+      CASE WHEN diffusion = 'O' THEN size_band ELSE '' END AS size_band,
+      state = 'A' AS is_active,
+      diffusion,
+      category = '{rules.NATURAL_PERSON_CATEGORY}' AS is_natural_person,
+      ponctuel_slug(name) AS slug,
+      ponctuel_normalise_name(name) AS name_norm,
+      ponctuel_normalise_name(sigle) AS sigle_norm,
+      left(ponctuel_normalise_name(sigle || ' ' || usual_names || ' '),
+           {rules.OTHER_NAMES_NORM_MAX}) AS other_names_norm
+    FROM named
+    """  # noqa: S608 (column names from the checked header)
+
+
+UNIT_FIELDS = tuple(field.name for field in fields(rules.CompanyFacts))
+
+
+def upsert_units_sql() -> str:
+    """The batch's valid units into the registry (the last row of a SIREN wins); a company
+    whose data did not change is left as it was, `updated_at` included."""
+    columns = [*UNIT_FIELDS, "source", "updated_at"]
+    data = [c for c in columns if c not in ("siren", "updated_at")]
+    return (
+        f"INSERT INTO company ({', '.join(columns)})"  # noqa: S608 (fixed column names)
+        f" SELECT DISTINCT ON (siren) {', '.join(UNIT_FIELDS)},"
+        f" '{CompanySource.SIRENE.value}', $1::timestamptz"
+        " FROM sirene_unit_rows WHERE problem IS NULL ORDER BY siren, line DESC"
+        " ON CONFLICT (siren) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in columns if c != "siren")
+        + f" WHERE ({', '.join(f'company.{c}' for c in data)}) IS DISTINCT FROM"
+        f" ({', '.join(f'excluded.{c}' for c in data)})"
+    )
+
+
+def office_rows_sql(layout: Layout) -> str:
+    """The head offices of units the registry holds, with head_office_from_establishment's
+    fields and the other names search reads (the unit's sigle and usual names, the signs)."""
+    public = partial(_public, layout)
+    street = ", ".join(
+        f"nullif({public(name)}, '')"
+        for name in (
+            "numeroVoieEtablissement",
+            "indiceRepetitionEtablissement",
+            "typeVoieEtablissement",
+            "libelleVoieEtablissement",
+        )
+    )
+    signs = (
+        "enseigne1Etablissement",
+        "enseigne2Etablissement",
+        "enseigne3Etablissement",
+        "denominationUsuelleEtablissement",
+    )
+    return f"""
+    CREATE TEMP TABLE sirene_office_rows ON COMMIT DROP AS
+    WITH fields AS MATERIALIZED (
+      SELECT s.line, c.siren, c.sigle, c.usual_names,
+        NOT (c.is_natural_person OR c.diffusion = 'P'
+             OR {_trimmed(layout, "statutDiffusionEtablissement")} <> 'O') AS full_address,
+        {public("codePostalEtablissement", 5)} AS postcode,
+        {public("libelleCommuneEtablissement", 100)} AS commune,
+        {public("codeCommuneEtablissement")} AS commune_code,
+        {public("complementAdresseEtablissement")} AS complement,
+        concat_ws(' ', {street}) AS street,
+        {", ".join(f"{public(name)} AS sign_{n}" for n, name in enumerate(signs))}
+      FROM sirene_stage AS s JOIN company AS c ON c.siren = {_trimmed(layout, "siren")}
+    ), office AS MATERIALIZED (
+      SELECT line, siren, sigle, usual_names, postcode, commune,
+        ponctuel_departement(commune_code, postcode) AS departement,
+        CASE WHEN full_address
+          THEN left(concat_ws(', ', nullif(complement, ''), nullif(street, '')), 500)
+          ELSE '' END AS address,
+        CASE WHEN full_address THEN ponctuel_joined(sign_0, sign_1, sign_2, sign_3, 500)
+          ELSE '' END AS signs
+      FROM fields
+    )
+    SELECT line, siren, address, postcode, commune, departement, signs,
+      left(ponctuel_normalise_name(sigle || ' ' || usual_names || ' ' || signs),
+           {rules.OTHER_NAMES_NORM_MAX}) AS other_names_norm
+    FROM office
+    """  # noqa: S608 (column names from the checked header)
+
+
+OFFICE_FIELDS = ("address", "postcode", "commune", "departement", "signs", "other_names_norm")
+
+
+def update_offices_sql() -> str:
+    """The head offices' fields, on the companies where they changed (the last row wins)."""
+    assignments = ", ".join(f"{c} = batch.{c}" for c in OFFICE_FIELDS)
+    return (
+        f"UPDATE company SET {assignments}, updated_at = $1::timestamptz"  # noqa: S608
+        f" FROM (SELECT DISTINCT ON (siren) siren, {', '.join(OFFICE_FIELDS)}"
+        " FROM sirene_office_rows ORDER BY siren, line DESC) AS batch"
+        " WHERE company.siren = batch.siren"
+        f" AND ({', '.join(f'company.{c}' for c in OFFICE_FIELDS)}) IS DISTINCT FROM"
+        f" ({', '.join(f'batch.{c}' for c in OFFICE_FIELDS)})"
+    )
+
+
+def words_sql(rows: str, names: str) -> str:
+    """The typo vocabulary's rows (rules.search_word_rows) for the words of `names` in the
+    last row of each SIREN of table `rows`. A word stored under itself was stored with all its
+    variants, in one transaction: only words not yet stored are expanded."""
+    return f"""
+    INSERT INTO search_word (variant, word)
+    SELECT DISTINCT variants.variant, words.word
+    FROM (
+      SELECT DISTINCT word
+      FROM (SELECT DISTINCT ON (siren) {names} AS names FROM {rows} ORDER BY siren, line DESC)
+        AS latest,
+        regexp_split_to_table(latest.names, ' ') AS word
+      WHERE length(word) BETWEEN {rules.TYPO_MIN_LENGTH} AND {rules.TYPO_MAX_LENGTH}
+    ) AS words
+    CROSS JOIN LATERAL (
+      SELECT words.word AS variant
+      UNION ALL
+      SELECT overlay(words.word PLACING '' FROM position FOR 1)
+      FROM generate_series(1, length(words.word)) AS position
+    ) AS variants
+    WHERE NOT EXISTS (
+      SELECT 1 FROM search_word AS known
+      WHERE known.variant = words.word AND known.word = words.word
+    )
+    ON CONFLICT DO NOTHING
+    """  # noqa: S608 (fixed names)
+
+
+PROBLEMS = {
+    "siren": rules.bad_siren,
+    "diffusion": rules.bad_diffusion,
+    "state": rules.bad_state,
+    "day": rules.bad_day,
+}
+
+
+class PostgresBatches:
+    """Writes batches of COPY rows on one asyncpg connection, each in its own transaction."""
+
+    def __init__(self, connection: Any, layout: Layout, *, units: bool) -> None:
+        self.connection = connection
+        self.layout = layout
+        self.units = units
+
+    async def prepare(self) -> None:
+        columns = ", ".join(f"{name} text" for name in _stage_columns(self.layout)[1:])
+        await self.connection.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS sirene_stage (line bigint, {columns})"
+            " ON COMMIT DELETE ROWS"
+        )
+
+    async def write(
+        self, rows: Sequence[bytes], now: datetime
+    ) -> tuple[int, list[tuple[int, str]]]:
+        """Write one batch inside the caller's transaction: (companies written, bad rows)."""
+        if not rows:
+            return 0, []
+        await self.connection.copy_to_table(
+            "sirene_stage",
+            source=io.BytesIO(b"".join(rows)),
+            columns=_stage_columns(self.layout),
+            format="csv",
+            force_not_null=_stage_columns(self.layout)[1:],
+        )
+        if self.units:
+            await self.connection.execute(unit_rows_sql(self.layout))
+            refused = await self.connection.fetch(
+                "SELECT line, problem, value FROM sirene_unit_rows"
+                " WHERE problem IS NOT NULL ORDER BY line"
+            )
+            written = await self.connection.fetchval(
+                "SELECT count(DISTINCT siren) FROM sirene_unit_rows WHERE problem IS NULL"
+            )
+            await self.connection.execute(upsert_units_sql(), now)
+            await self.connection.execute(
+                words_sql(
+                    "sirene_unit_rows WHERE problem IS NULL", "name_norm || ' ' || other_names_norm"
+                )
+            )
+            bad = [(row["line"], str(PROBLEMS[row["problem"]](row["value"]))) for row in refused]
+            return written, bad
+        await self.connection.execute(office_rows_sql(self.layout))
+        written = await self.connection.fetchval(
+            "SELECT count(DISTINCT siren) FROM sirene_office_rows"
+        )
+        await self.connection.execute(update_offices_sql(), now)
+        await self.connection.execute(words_sql("sirene_office_rows", "other_names_norm"))
+        return written, []
+
+    async def progress(self, import_id: int, rows_done: int, bad_rows: int) -> None:
+        await self.connection.execute(
+            "UPDATE sirene_import SET rows_done = $1, bad_rows = $2 WHERE id = $3",
+            rows_done,
+            bad_rows,
+            import_id,
+        )
+
+    async def analyse(self) -> None:
+        """The name index made compact and the statistics made fresh once the file is in.
+
+        Rows written in bulk wait in the GIN index's pending list, which every search would
+        then read through (at 100,000 companies that tripled the time of a search); the planner
+        also needs the new counts, or it may scan the registry instead of its indexes.
+        """
+        await self.connection.execute("SELECT gin_clean_pending_list('company_search_gin')")
+        for table in ("company", "search_word"):
+            await self.connection.execute(f"ANALYZE {table}")
