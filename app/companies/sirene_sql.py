@@ -379,12 +379,14 @@ class PostgresBatches:
         )
 
     async def analyse(self) -> None:
-        """The name index made compact and the statistics made fresh once the file is in.
+        """The registry's indexes made clean and its statistics fresh once the file is in.
 
-        Rows written in bulk wait in the GIN index's pending list, which every search would
-        then read through (at 100,000 companies that tripled the time of a search); the planner
-        also needs the new counts, or it may scan the registry instead of its indexes.
+        The head offices rewrite every company row, and the name index keeps pointing at the
+        old versions until a VACUUM: at a million companies a search then read 20,000 pages
+        of dead rows to find 1,000 live ones (150 ms instead of 10). Rows written in bulk also
+        wait in the GIN index's pending list, and the planner needs the new counts, or it may
+        scan the registry instead of its indexes.
         """
+        await self.connection.execute("VACUUM (ANALYZE) company")
         await self.connection.execute("SELECT gin_clean_pending_list('company_search_gin')")
-        for table in ("company", "search_word"):
-            await self.connection.execute(f"ANALYZE {table}")
+        await self.connection.execute("ANALYZE search_word")
