@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
 
 from app import demo
+from app.accounts.tables import User
 from app.clock import Clock
 from app.companies.rules import CompanySource, Diffusion
 from app.companies.tables import Company
@@ -16,6 +18,7 @@ from app.dev.demo_companies import DemoReport, demo_siren, seed_companies
 from app.scores.rules import HISTORY_MONTHS, PUBLICATION_CAP, Band, band_for
 from app.scores.tables import Outcome, Score
 from app.security import Passwords
+from tests.factories import log_in
 
 COUNT = 60
 
@@ -115,3 +118,20 @@ async def test_seed_demo_seeds_the_companies_once(db: Litestar, clock: Clock) ->
     assert await Company.exists().where(Company.siren == demo_siren(11))
     assert not await demo.seed_demo(passwords=passwords, clock=clock, companies=12)
     assert await Company.count() == 12
+
+
+async def test_the_demo_creditor_can_log_in_and_owns_the_demo_organisation(
+    client: httpx.AsyncClient, clock: Clock
+) -> None:
+    assert await demo.seed_demo(passwords=Passwords("cheapest"), clock=clock, companies=5)
+
+    user = await User.objects().get(User.email == demo.DEMO_EMAIL)
+    assert user is not None
+    assert (user.full_name, user.email_verified_at, user.created_at) == (
+        "Camille Démo",
+        clock.now(),
+        clock.now(),
+    )
+    dashboard = await log_in(client, demo.DEMO_EMAIL, demo.DEMO_PASSWORD)
+    assert dashboard.url.path == "/app"
+    assert "Atelier Démo SARL" in dashboard.text

@@ -535,3 +535,20 @@ async def test_a_2fa_form_sent_once_2fa_is_off_explains_it_on_the_account_page(
         assert flash_items(page.text) == [
             ("error", "La double authentification n'est pas activée.")
         ]
+
+
+async def test_a_code_sent_after_two_factor_was_turned_off_elsewhere_is_refused_at_the_code(
+    client: Client, clock: FixedClock
+) -> None:
+    """The password step passed while 2FA was on; it was turned off before the code came."""
+    user, secret, _ = await make_totp_user(client, clock)
+    second_step = await log_in(client, EMAIL)
+    assert second_step.url.path == "/login/2fa"
+    await User.update({User.totp_enabled_at: None}).where(User.id == user.id)
+
+    refused = await submit_code(client, code_at(secret, clock))
+
+    assert refused.status_code == 422
+    assert field_error(refused.text, "code") == WRONG_CODE
+    assert form_error(refused.text) is None
+    assert (await client.get("/app", follow_redirects=False)).status_code == 303

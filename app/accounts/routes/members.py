@@ -275,7 +275,7 @@ async def _invitation_page(
     if identity is not None:
         joined = await service.organisation_already_joined(secret=token, user_id=identity.user_id)
         if joined is not None:
-            return render(request, INVITATION_PAGE, invitation=None, member_of=joined)
+            return render(request, INVITATION_PAGE, member_of=joined)
     try:
         invitation = await service.open_invitation(secret=token, clock=clock_of(request))
     except DomainError as error:
