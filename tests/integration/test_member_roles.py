@@ -17,8 +17,11 @@ from enum import Enum
 import httpx
 import pytest
 
+from app.accounts.service import members
 from app.accounts.service.members import LAST_OWNER
 from app.accounts.tables import Membership, Role, User
+from app.clock import SystemClock
+from app.errors import DomainError
 from tests.factories import form_error, log_in, make_creditor, make_organisation, post_form
 
 Client = httpx.AsyncClient
@@ -229,3 +232,36 @@ async def test_acting_on_oneself_follows_the_table(
     if outcome is LEFT:
         user = await User.objects().get(User.email == "actor@example.com")
         assert user is not None and user.last_organisation_id != org_id
+
+
+@pytest.mark.parametrize("change", ["invite", "change_role"])
+async def test_the_service_itself_refuses_a_role_that_does_not_exist(
+    db: object, change: str
+) -> None:
+    """The forms offer only real roles; a caller that skips them meets the same refusal."""
+    owner, organisation = await make_creditor(email="owner.roles@example.com")
+    actor = members.Actor(
+        user_id=owner.id,
+        email=owner.email,
+        organisation_id=organisation.id,
+        role=Role.OWNER.value,
+        ip="203.0.113.7",
+        user_agent="test",
+    )
+    with pytest.raises(DomainError) as refused:
+        if change == "invite":
+            await members.invite_member(
+                actor=actor,
+                email="new.member@example.com",
+                role="superuser",
+                default_locale="fr",
+                clock=SystemClock(),
+            )
+        else:
+            membership = await Membership.objects().get(Membership.user == owner.id)
+            assert membership is not None
+            await members.change_role(
+                actor=actor, membership_id=membership.id, role="superuser", clock=SystemClock()
+            )
+    assert (refused.value.message, refused.value.field) == ("Choisissez un rôle valide.", "role")
+    assert await Membership.count().where(Membership.organisation == organisation.id) == 1
