@@ -32,7 +32,7 @@ from tempfile import TemporaryDirectory
 import asyncpg
 
 from app.companies.rules import normalise_name, parse_query
-from app.companies.search import search_companies
+from app.companies.search import PER_PAGE, search_companies
 from app.companies.tables import Company
 from app.db import bind_engine, close_pool, engine_for, open_pool
 from app.dev.stack import run_migrations
@@ -146,13 +146,25 @@ def _typo(word: str, rng: random.Random, variant: int) -> str:
 
 
 async def sample_queries(seed: int = 7) -> list[Query]:
-    """About 500 searches for public companies spread over the registry."""
+    """About 500 searches for public companies spread over the registry.
+
+    Companies whose exact name more than a page of active companies share are not picked
+    ("PLOMBERIE MARTIN" forty times over): a search for that name shows a page of them, and
+    which one of the forty is on it says nothing of the search. They are counted and printed.
+    """
     rows = await Company.raw(
-        "SELECT siren, name FROM company WHERE diffusion = 'O' AND NOT is_natural_person"
-        " AND name <> '' AND is_active ORDER BY id"
+        "SELECT siren, name, name_norm FROM company WHERE diffusion = 'O'"
+        " AND NOT is_natural_person AND name <> '' AND is_active ORDER BY id"
     )
     rng = random.Random(seed)
-    picked = rng.sample(rows, min(len(rows), QUERIES_PER_KIND * 2))
+    drawn = rng.sample(rows, min(len(rows), QUERIES_PER_KIND * 3))
+    tied = await _tied_names([row["name_norm"] for row in drawn])
+    picked = [row for row in drawn if row["name_norm"] not in tied][: QUERIES_PER_KIND * 2]
+    left_out = len(drawn) - len([row for row in drawn if row["name_norm"] not in tied])
+    print(
+        f"{left_out} of {len(drawn)} companies drawn left out: more than {PER_PAGE} active"
+        " companies share their exact name"
+    )
     queries: list[Query] = []
     typos = 0
     for row in picked:
@@ -171,6 +183,20 @@ async def sample_queries(seed: int = 7) -> list[Query]:
         if len([q for q in queries if q.kind == "siren"]) < QUERIES_PER_KIND:
             queries.append(Query("siren", f"{siren[:3]} {siren[3:6]} {siren[6:]}", siren))
     return queries
+
+
+async def _tied_names(names: list[str]) -> set[str]:
+    """The names among these that more than a page of active public companies share."""
+    if not names:
+        return set()
+    marks = ", ".join("{}" for _ in names)
+    rows = await Company.raw(
+        f"SELECT name_norm FROM company WHERE name_norm IN ({marks}) AND is_active"  # noqa: S608
+        " AND diffusion = 'O' AND NOT is_natural_person"
+        f" GROUP BY name_norm HAVING count(*) > {PER_PAGE}",
+        *names,
+    )
+    return {row["name_norm"] for row in rows}
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 Both index the normalised names the registry stores (`name_norm`, `other_names_norm`, see
 rules.normalise_name), so no function runs on a candidate row. A name query matches every
-word, the last one as a prefix (search as you type; a last word of one letter only ranks).
+word, the last one as a prefix (search as you type); a last word of fewer than three letters,
+and the small words of RANK_ONLY_WORDS ("de", "du", "la"...), only rank.
 Results come ranked the same way on both engines: the exact name first, then the exact sigle,
 active before ceased, then relevance (the name begins with the words typed, then the shorter
 name), then size. At most MOST_RESULTS matches are ranked, so a common word costs no more
@@ -128,23 +129,26 @@ async def search_companies(
     if query.kind is QueryKind.EMPTY:
         return SearchPage(hits=(), page=page, has_more=False)
     if query.kind is QueryKind.SIREN:
-        rows = await Company.raw(
+        found = await Company.raw(
             f"SELECT {_COLUMNS} FROM company WHERE siren = {{}}",  # noqa: S608 (value bound)
             query.siren,
         )
-        return SearchPage(hits=tuple(_hit(row) for row in rows), page=1, has_more=False)
+        return SearchPage(hits=tuple(_hit(row) for row in found), page=1, has_more=False)
     offset = (page - 1) * per_page
     text = " ".join(query.words)  # names that begin with it rank first among equals
+    vocabulary = await _Vocabulary.around(query.words)
     typed: Terms = [[(word, False)] for word in query.words]
-    if len(typed) > 1 and len(query.words[-1]) < SHORTEST_PREFIX:
-        # A single letter being typed would match most of the registry: it only ranks.
-        typed.pop()
-    else:
-        typed[-1] = [(query.words[-1], True)]  # the word being typed: a prefix
-    rows = await _matching(typed, text, filters, per_page + 1, offset)
-    if not rows and (page == 1 or not await _matching(typed, text, filters, 1, 0)):
+    typed[-1] = vocabulary.completions(query.words[-1])  # the word being typed: a prefix
+    rows: list[dict[str, Any]] = []
+    if vocabulary.may_match(_required(typed)):
+        rows = await _matching(typed, text, filters, per_page + 1, offset)
+    if not rows and (
+        page == 1
+        or not vocabulary.may_match(_required(typed))
+        or not await _matching(typed, text, filters, 1, 0)
+    ):
         # The words as typed find nothing: try the words they may be one typo away from.
-        meant = await _with_typos(typed)
+        meant = vocabulary.with_typos(typed)
         if meant != typed:
             rows = await _matching(meant, text, filters, per_page + 1, offset)
     hits = tuple(_hit(row) for row in rows[:per_page])
@@ -155,7 +159,25 @@ async def search_companies(
 Terms = list[list[tuple[str, bool]]]
 
 
-SHORTEST_PREFIX = 2
+# A word being typed shorter than this, or one of these words, would match a large part of the
+# registry (a third of all names hold "de" or "du"): after other words, it only ranks.
+SHORTEST_PREFIX = 3
+RANK_ONLY_WORDS = frozenset({"a", "au", "aux", "de", "des", "du", "en", "et", "la", "le", "les"})
+
+
+def _required(terms: Terms) -> Terms:
+    """The words a company must match: all but those that only rank, unless all of them do."""
+    last = len(terms) - 1
+    kept = [
+        alternatives
+        for position, alternatives in enumerate(terms)
+        if not _ranks_only(*alternatives[0], is_last=position == last)
+    ]
+    return kept or terms
+
+
+def _ranks_only(word: str, is_prefix: bool, *, is_last: bool) -> bool:
+    return word in RANK_ONLY_WORDS or (is_last and is_prefix and len(word) < SHORTEST_PREFIX)
 
 
 async def _matching(
@@ -166,26 +188,81 @@ async def _matching(
     return await _sqlite(terms, text, filters, limit, offset)
 
 
-async def _with_typos(terms: Terms) -> Terms:
-    """Each typed word with the registry's words one typo away from it."""
-    typed = {word for alternatives in terms for word, _ in alternatives if typo_variants(word)}
-    if not typed:
-        return terms
-    variants = set().union(*(one_deletion_variants(word) for word in typed))
-    rows = await SearchWord.select(SearchWord.word).where(SearchWord.variant.is_in(list(variants)))
-    known = {row["word"] for row in rows}
-    return [
-        alternatives
-        + [
-            (word, False)
-            for word in sorted(known)
-            for typed_word, _ in alternatives
-            if typed_word != word
-            and typo_variants(typed_word)
-            and is_one_typo_apart(typed_word, word)
+# A word being typed that begins more registry words than this stays a prefix of the full-text
+# query; fewer are looked for as the words themselves, which PostgreSQL's GIN index matches
+# without first gathering every row of every word the prefix begins (30 ms for "ouest").
+COMPLETIONS_MAX = 32
+_COMPLETIONS_SQL = (
+    "SELECT word FROM search_word WHERE variant = word AND word >= {} AND word < {}"  # noqa: S608
+    f" ORDER BY word LIMIT {COMPLETIONS_MAX + 1}"
+)
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """What the typo vocabulary (search_word) knows of a query's words, read in one go."""
+
+    neighbours: frozenset[str]  # registry words equal to, or one typo away from, a typed word
+    completed: tuple[str, ...] | None  # registry words the last word begins; None: too many
+
+    @classmethod
+    async def around(cls, words: tuple[str, ...]) -> _Vocabulary:
+        variants = set().union(
+            *(one_deletion_variants(word) for word in words if typo_variants(word))
+        )
+        neighbours: set[str] = set()
+        if variants:
+            rows = await SearchWord.select(SearchWord.word).where(
+                SearchWord.variant.is_in(sorted(variants))
+            )
+            neighbours = {row["word"] for row in rows}
+        prefix = words[-1]
+        completed: tuple[str, ...] | None = None
+        if len(prefix) >= SHORTEST_PREFIX:
+            # Words are stored under themselves (index search_word_words); names are lower-case
+            # ASCII, so "\x7f" is above every letter that may follow the prefix.
+            rows = await SearchWord.raw(
+                _COMPLETIONS_SQL,
+                prefix,
+                prefix + "\x7f",
+            )
+            found = sorted({row["word"] for row in rows} - {prefix})
+            completed = tuple(found) if len(found) < COMPLETIONS_MAX else None
+        return cls(neighbours=frozenset(neighbours), completed=completed)
+
+    def completions(self, prefix: str) -> list[tuple[str, bool]]:
+        """The word being typed as a prefix, or as the words it begins when they are few: itself
+        and the vocabulary's longer words (which holds every word of four to 30 letters)."""
+        if self.completed is None:
+            return [(prefix, True)]
+        return [(prefix, False), *((word, False) for word in self.completed)]
+
+    def may_match(self, required: Terms) -> bool:
+        """False when a word that must match is one the vocabulary would hold, and does not:
+        no name has it, and the full-text query need not run."""
+        known = self.neighbours.union(self.completed or ())
+        return all(
+            any(
+                is_prefix or not typo_variants(word) or word in known
+                for word, is_prefix in alternatives
+            )
+            for alternatives in required
+        )
+
+    def with_typos(self, terms: Terms) -> Terms:
+        """Each typed word with the registry's words one typo away from it."""
+        return [
+            alternatives
+            + [
+                (word, False)
+                for word in sorted(self.neighbours)
+                for typed_word, _ in alternatives[:1]
+                if typed_word != word
+                and typo_variants(typed_word)
+                and is_one_typo_apart(typed_word, word)
+            ]
+            for alternatives in terms
         ]
-        for alternatives in terms
-    ]
 
 
 PHRASES_MAX = 32
@@ -267,7 +344,7 @@ async def _sqlite(
 ) -> list[dict[str, Any]]:
     match = " AND ".join(
         "(" + " OR ".join(f'"{word}"' + ("*" if prefix else "") for word, prefix in options) + ")"
-        for options in terms
+        for options in _required(terms)
     )
     sql, values = _ranked(
         "company_search JOIN company AS c ON c.id = company_search.rowid"
@@ -288,7 +365,7 @@ async def _postgres(
 ) -> list[dict[str, Any]]:
     tsquery = " & ".join(
         "(" + " | ".join(word + (":*" if prefix else "") for word, prefix in options) + ")"
-        for options in terms
+        for options in _required(terms)
     )
     # The expression of the name index (company_search_gin), so that the index answers.
     document = "to_tsvector('simple', c.name_norm || ' ' || c.other_names_norm)"

@@ -414,22 +414,51 @@ def _day(rng: random.Random, start: date, end: date) -> date:
     return start + timedelta(days=rng.randint(0, max((end - start).days, 0)))
 
 
+# Invented brand words ("KORALIS", "VENTIX"), as most company names have one: without them a
+# million names would repeat a few thousand combinations, and no search could tell apart the
+# dozens of companies sharing each. Hundreds of thousands of words, like a real registry.
+BRAND_ONSETS = ("B", "C", "D", "F", "G", "K", "L", "M", "N", "P", "R", "S", "T", "V", "Z")
+BRAND_ONSETS += ("BR", "CR", "DR", "FL", "GR", "PR", "ST", "TR", "CH", "QU")
+BRAND_VOWELS = ("A", "E", "I", "O", "U", "Y", "AU", "OU", "EO", "IA")
+BRAND_ENDINGS = ("", "S", "X", "N", "L", "R", "M", "TECH", "LIS", "VIA", "NEO", "ONE", "IS")
+
+
+def _brand(rng: random.Random) -> str:
+    syllables = "".join(
+        rng.choice(BRAND_ONSETS) + rng.choice(BRAND_VOWELS) for _ in range(rng.randint(2, 3))
+    )
+    return syllables + rng.choice(BRAND_ENDINGS)
+
+
 def _legal_name(rng: random.Random, sector: Sector) -> str:
     trade = rng.choice(sector.trades)
     surname = rng.choice(SURNAMES)
-    pattern = rng.randrange(8)
+    pattern = rng.randrange(14)
+    if pattern >= 8:  # with a brand: alone, or beside a trade, a surname or a suffix
+        brand = _brand(rng)
+        return [
+            brand,
+            f"{brand} {rng.choice(SUFFIXES)}",
+            f"{trade} {brand}",
+            f"{brand} {trade}",
+            f"{brand} {surname}",
+            f"{brand} {rng.choice(PLACES)}",
+        ][pattern - 8]
     if pattern == 0:
         return f"{trade} {rng.choice(PLACES)}"
     if pattern == 1:
         return f"{trade} {surname} {rng.choice(SUFFIXES)}"
+    first = rng.choice(rng.choice(FIRST_NAMES)[1])
     if pattern == 2:
-        return f"{surname} {rng.choice(SUFFIXES)}"
+        return f"{first} {surname} {rng.choice(SUFFIXES)}"
     if pattern == 3:
-        return f"{rng.choice(PREFIXES)} {surname}"
+        return f"{rng.choice(PREFIXES)} {surname} {rng.choice(PLACES)}"
     if pattern == 4:
         return f"{surname} & {rng.choice(SURNAMES)}"
     if pattern == 5:
         return f"{trade} {surname} {rng.choice(PLACES)}"
+    if pattern == 6:
+        return f"{trade} {first} {surname}"
     return f"{trade} {surname}"
 
 

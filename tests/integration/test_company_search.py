@@ -104,12 +104,31 @@ async def test_names_that_begin_with_the_typed_words_come_first_then_the_shorter
     ]
 
 
-async def test_a_single_letter_after_a_word_ranks_but_does_not_narrow(db: Litestar) -> None:
-    """A one-letter prefix would match most of the registry: it orders the results only."""
+async def test_a_short_prefix_after_a_word_ranks_but_does_not_narrow(db: Litestar) -> None:
+    """A prefix of one or two letters would match most of the registry: it orders only."""
     await company("BOULANGERIE DUPONT")
     await company("BOULANGERIE MARTIN")
     assert await names("boulangerie m") == ["BOULANGERIE MARTIN", "BOULANGERIE DUPONT"]
-    assert await names("boulangerie ma") == ["BOULANGERIE MARTIN"]
+    assert await names("boulangerie ma") == ["BOULANGERIE MARTIN", "BOULANGERIE DUPONT"]
+    assert await names("boulangerie mar") == ["BOULANGERIE MARTIN"]
+
+
+async def test_small_words_rank_but_do_not_narrow(db: Litestar) -> None:
+    """ "de", "du", "la"... are in a third of all names: a company need not hold them."""
+    await company("BOULANGERIE DU CENTRE")
+    await company("BOULANGERIE CENTRE VILLE")
+    await company("BOULANGERIE DE LA GARE")
+    assert await names("boulangerie du centre") == [
+        "BOULANGERIE DU CENTRE",
+        "BOULANGERIE CENTRE VILLE",
+    ]
+    assert await names("boulangerie de la") == [
+        "BOULANGERIE DE LA GARE",
+        "BOULANGERIE DU CENTRE",
+        "BOULANGERIE CENTRE VILLE",
+    ]
+    assert await names("du centre") == ["BOULANGERIE DU CENTRE", "BOULANGERIE CENTRE VILLE"]
+    assert await names("de la") == ["BOULANGERIE DE LA GARE"], "small words alone must match"
 
 
 async def test_past_the_most_results_active_matches_fill_the_ranking_before_ceased_ones(
@@ -200,3 +219,17 @@ async def test_typos_are_looked_for_only_when_the_words_as_typed_find_nothing(
 async def test_two_typos_in_one_word_or_a_short_word_are_not_guessed(registry: None) -> None:
     assert await names("mneuisrie") == []
     assert await names("sgx") == []
+
+
+@pytest.mark.parametrize("most", [32, 1])
+async def test_a_prefix_finds_every_word_it_begins_looked_up_or_not(
+    db: Litestar, monkeypatch: pytest.MonkeyPatch, most: int
+) -> None:
+    """A prefix that begins few words is searched as those words, else as a prefix."""
+    monkeypatch.setattr(search, "COMPLETIONS_MAX", most)
+    await company("BOULANGERIE NOUVELLE")
+    await company("BOULE ET BILLE")
+    await company("BOUL")
+    await company("ABOULIA")
+    assert await names("boul") == ["BOUL", "BOULE ET BILLE", "BOULANGERIE NOUVELLE"]
+    assert await names("nouvelle boula") == ["BOULANGERIE NOUVELLE"]
