@@ -417,8 +417,9 @@ def _day(rng: random.Random, start: date, end: date) -> date:
 # Invented brand words ("KORALIS", "VENTIX"), as most company names have one: without them a
 # million names would repeat a few thousand combinations, and no search could tell apart the
 # dozens of companies sharing each. Hundreds of thousands of words, like a real registry.
-BRAND_ONSETS = ("B", "C", "D", "F", "G", "K", "L", "M", "N", "P", "R", "S", "T", "V", "Z")
-BRAND_ONSETS += ("BR", "CR", "DR", "FL", "GR", "PR", "ST", "TR", "CH", "QU")
+BRAND_ONSETS = _names(
+    "B, C, D, F, G, K, L, M, N, P, R, S, T, V, Z, BR, CR, DR, FL, GR, PR, ST, TR, CH, QU"
+)
 BRAND_VOWELS = ("A", "E", "I", "O", "U", "Y", "AU", "OU", "EO", "IA")
 BRAND_ENDINGS = ("", "S", "X", "N", "L", "R", "M", "TECH", "LIS", "VIA", "NEO", "ONE", "IS")
 
