@@ -159,10 +159,11 @@ async def sample_queries(seed: int = 7) -> list[Query]:
     rng = random.Random(seed)
     drawn = rng.sample(rows, min(len(rows), QUERIES_PER_KIND * 3))
     tied = await _tied_names([row["name_norm"] for row in drawn])
-    picked = [row for row in drawn if row["name_norm"] not in tied][: QUERIES_PER_KIND * 2]
-    left_out = len(drawn) - len([row for row in drawn if row["name_norm"] not in tied])
+    untied = [row for row in drawn if row["name_norm"] not in tied]
+    picked = untied[: QUERIES_PER_KIND * 2]
     print(
-        f"{left_out} of {len(drawn)} companies drawn left out: more than {PER_PAGE} active"
+        f"{len(drawn) - len(untied)} of {len(drawn)} companies drawn left out: more than"
+        f" {PER_PAGE} active"
         " companies share their exact name"
     )
     queries: list[Query] = []

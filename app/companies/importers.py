@@ -350,15 +350,19 @@ class _SQLiteWriter:
 
     async def offices(self, batch: Sequence[HeadOfficeFacts], now: datetime) -> None:
         """The head offices' fields, on the rows where they changed."""
-        fields = OFFICE_FIELDS
         rows = [
-            (*(getattr(f, n) for n in fields), now, f.siren, *(getattr(f, n) for n in fields))
+            (
+                *(getattr(f, n) for n in OFFICE_FIELDS),
+                now,
+                f.siren,
+                *(getattr(f, n) for n in OFFICE_FIELDS),
+            )
             for f in batch
         ]
         await self.connection.executemany(
-            f"UPDATE company SET {', '.join(f'{c} = ?' for c in fields)}, updated_at = ?"  # noqa: S608
-            f" WHERE siren = ? AND ({', '.join(fields)}) IS NOT"
-            f" ({', '.join('?' for _ in fields)})",
+            f"UPDATE company SET {', '.join(f'{c} = ?' for c in OFFICE_FIELDS)}, updated_at = ?"  # noqa: S608
+            f" WHERE siren = ? AND ({', '.join(OFFICE_FIELDS)}) IS NOT"
+            f" ({', '.join('?' for _ in OFFICE_FIELDS)})",
             rows,
         )
 

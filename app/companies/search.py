@@ -139,14 +139,11 @@ async def search_companies(
     vocabulary = await _Vocabulary.around(query.words)
     typed: Terms = [[(word, False)] for word in query.words]
     typed[-1] = vocabulary.completions(query.words[-1])  # the word being typed: a prefix
+    may_match = vocabulary.may_match(_required(typed))
     rows: list[dict[str, Any]] = []
-    if vocabulary.may_match(_required(typed)):
+    if may_match:
         rows = await _matching(typed, text, filters, per_page + 1, offset)
-    if not rows and (
-        page == 1
-        or not vocabulary.may_match(_required(typed))
-        or not await _matching(typed, text, filters, 1, 0)
-    ):
+    if not rows and (page == 1 or not may_match or not await _matching(typed, text, filters, 1, 0)):
         # The words as typed find nothing: try the words they may be one typo away from.
         meant = vocabulary.with_typos(typed)
         if meant != typed:
@@ -200,7 +197,7 @@ _COMPLETIONS_SQL = (
 
 @dataclass(frozen=True)
 class _Vocabulary:
-    """What the typo vocabulary (search_word) knows of a query's words, read in one go."""
+    """What the typo vocabulary (search_word) knows of a query's words, read once a search."""
 
     neighbours: frozenset[str]  # registry words equal to, or one typo away from, a typed word
     completed: tuple[str, ...] | None  # registry words the last word begins; None: too many

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import partial
@@ -93,7 +93,9 @@ def _wrong_width(line_number: int, count: int, width: int) -> rules.BadRow:
     return rules.BadRow(line_number, f"{count} fields where the header has {width}")
 
 
-def _reader_from(first: bytes, rest: Iterator[bytes]) -> tuple[Iterator[list[str]], Any]:
+def _reader_from(
+    first: bytes, rest: Iterator[bytes]
+) -> tuple[Iterator[list[str]], Callable[[], int]]:
     """A csv reader of one record starting at line `first`, taking more lines only as needed,
     and a function giving how many lines it read."""
     taken = 0
@@ -281,17 +283,20 @@ def update_offices_sql() -> str:
     )
 
 
-def words_sql(rows: str, names: str) -> str:
+def words_sql(rows: str, names: str, where: str = "TRUE") -> str:
     """The typo vocabulary's rows (rules.search_word_rows) for the words of `names` in the
-    last row of each SIREN of table `rows`. A word stored under itself was stored with all its
-    variants, in one transaction: only words not yet stored are expanded."""
+    last row of each SIREN of table `rows` (among those `where` holds). A word stored under
+    itself was stored with all its variants, in one transaction: only words not yet stored are
+    expanded."""
     return f"""
     INSERT INTO search_word (variant, word)
     SELECT DISTINCT variants.variant, words.word
     FROM (
       SELECT DISTINCT word
-      FROM (SELECT DISTINCT ON (siren) {names} AS names FROM {rows} ORDER BY siren, line DESC)
-        AS latest,
+      FROM (
+        SELECT DISTINCT ON (siren) {names} AS names FROM {rows} WHERE {where}
+        ORDER BY siren, line DESC
+      ) AS latest,
         regexp_split_to_table(latest.names, ' ') AS word
       WHERE length(word) BETWEEN {rules.TYPO_MIN_LENGTH} AND {rules.TYPO_MAX_LENGTH}
     ) AS words
@@ -322,11 +327,22 @@ class PostgresBatches:
 
     def __init__(self, connection: Any, layout: Layout, *, units: bool) -> None:
         self.connection = connection
-        self.layout = layout
         self.units = units
+        self.columns = _stage_columns(layout)
+        # The batch's statements, the same for every batch of the file.
+        if units:
+            self.rows_sql = unit_rows_sql(layout)
+            self.write_sql = upsert_units_sql()
+            self.words_sql = words_sql(
+                "sirene_unit_rows", "name_norm || ' ' || other_names_norm", "problem IS NULL"
+            )
+        else:
+            self.rows_sql = office_rows_sql(layout)
+            self.write_sql = update_offices_sql()
+            self.words_sql = words_sql("sirene_office_rows", "other_names_norm")
 
     async def prepare(self) -> None:
-        columns = ", ".join(f"{name} text" for name in _stage_columns(self.layout)[1:])
+        columns = ", ".join(f"{name} text" for name in self.columns[1:])
         await self.connection.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS sirene_stage (line bigint, {columns})"
             " ON COMMIT DELETE ROWS"
@@ -341,12 +357,12 @@ class PostgresBatches:
         await self.connection.copy_to_table(
             "sirene_stage",
             source=io.BytesIO(b"".join(rows)),
-            columns=_stage_columns(self.layout),
+            columns=self.columns,
             format="csv",
-            force_not_null=_stage_columns(self.layout)[1:],
+            force_not_null=self.columns[1:],
         )
+        await self.connection.execute(self.rows_sql)
         if self.units:
-            await self.connection.execute(unit_rows_sql(self.layout))
             refused = await self.connection.fetch(
                 "SELECT line, problem, value FROM sirene_unit_rows"
                 " WHERE problem IS NOT NULL ORDER BY line"
@@ -354,21 +370,15 @@ class PostgresBatches:
             written = await self.connection.fetchval(
                 "SELECT count(DISTINCT siren) FROM sirene_unit_rows WHERE problem IS NULL"
             )
-            await self.connection.execute(upsert_units_sql(), now)
-            await self.connection.execute(
-                words_sql(
-                    "sirene_unit_rows WHERE problem IS NULL", "name_norm || ' ' || other_names_norm"
-                )
-            )
             bad = [(row["line"], str(PROBLEMS[row["problem"]](row["value"]))) for row in refused]
-            return written, bad
-        await self.connection.execute(office_rows_sql(self.layout))
-        written = await self.connection.fetchval(
-            "SELECT count(DISTINCT siren) FROM sirene_office_rows"
-        )
-        await self.connection.execute(update_offices_sql(), now)
-        await self.connection.execute(words_sql("sirene_office_rows", "other_names_norm"))
-        return written, []
+        else:
+            written = await self.connection.fetchval(
+                "SELECT count(DISTINCT siren) FROM sirene_office_rows"
+            )
+            bad = []
+        await self.connection.execute(self.write_sql, now)
+        await self.connection.execute(self.words_sql)
+        return written, bad
 
     async def progress(self, import_id: int, rows_done: int, bad_rows: int) -> None:
         await self.connection.execute(
