@@ -4,7 +4,7 @@ ID = "2026-12-03T15:00:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "the SIRENE import's rules as SQL functions (PostgreSQL)"
 
-# The PostgreSQL import (app/companies/bulk_import.py) applies the rules of
+# The PostgreSQL import (app/companies/sirene_sql.py) applies the rules of
 # app/companies/rules.py inside the database, on the rows COPY brought in. Each function here is
 # the SQL twin of a Python one, and tests/integration/test_sirene_sql_rules.py holds them equal:
 #   ponctuel_fold            rules._ascii_lower (ligatures, NFKD, ASCII only, lower case)

@@ -25,7 +25,14 @@ from rich.progress import (
 )
 
 from app.clock import SystemClock
-from app.companies.importers import ImportKind, ImportReport, SireneFileError, import_file
+from app.companies.importers import (
+    ImportKind,
+    ImportReport,
+    RegistryLoad,
+    SireneFileError,
+    import_file,
+    registry_load,
+)
 from app.db import bind_engine, close_pool, engine_for, open_pool
 from app.piccolo_app import ALL_TABLES
 from app.settings import Settings
@@ -45,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _import(path: Path, kind: ImportKind, batch_rows: int | None) -> ImportReport:
+async def _import(
+    path: Path, kind: ImportKind, batch_rows: int | None, load: RegistryLoad
+) -> ImportReport:
     with Progress(
         TextColumn(f"{kind.value:<14}"),
         BarColumn(),
@@ -63,7 +72,7 @@ async def _import(path: Path, kind: ImportKind, batch_rows: int | None) -> Impor
             bar.update(task, completed=position, total=size, rows=rows, rate=rate)
 
         return await import_file(
-            path, kind, clock=SystemClock(), batch_rows=batch_rows, progress=show
+            path, kind, clock=SystemClock(), batch_rows=batch_rows, progress=show, load=load
         )
 
 
@@ -84,21 +93,28 @@ async def _run(arguments: argparse.Namespace) -> int:
     engine = engine_for(settings)
     bind_engine(engine, ALL_TABLES)
     await open_pool(engine, size=2)
-    try:
+    files = [
+        (path, kind)
         for path, kind in (
             (arguments.units, ImportKind.UNITS),
             (arguments.establishments, ImportKind.ESTABLISHMENTS),
-        ):
-            if path is None:
-                continue
+        )
+        if path is not None
+    ]
+    try:
+        for path, _ in files:
             if not path.is_file():
                 console.print(f"{path}: no such file")
                 return 2
-            try:
-                _summary(await _import(path, kind, arguments.batch_rows))
-            except SireneFileError as error:
-                console.print(f"{path}: {error}")
-                return 2
+        async with registry_load(SystemClock()) as load:
+            if load.first:
+                console.print("first load of the registry: search indexes built at the end")
+            for path, kind in files:
+                try:
+                    _summary(await _import(path, kind, arguments.batch_rows, load))
+                except SireneFileError as error:
+                    console.print(f"{path}: {error}")
+                    return 2
     finally:
         await close_pool(engine)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

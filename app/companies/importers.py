@@ -13,16 +13,17 @@ PostgreSQL the rows are COPY'd in as they are and the same rules run in SQL (sir
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
 import zipfile
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from functools import partial
 from pathlib import Path
 from typing import IO, Any, TextIO
 
@@ -139,6 +140,7 @@ ESTABLISHMENT_COLUMNS = (
 )
 BATCH_ROWS = 5_000
 BATCH_ROWS_COPY = 20_000  # PostgreSQL: one COPY and a few statements per batch
+COPY_CONNECTIONS = 2  # PostgreSQL: batches staged on one while the one before is written
 BAD_ROWS_KEPT = 1_000  # reported one by one; beyond that only counted, so memory stays flat
 WORDS_REMEMBERED = 200_000  # words of the typo vocabulary not sent again (a few dozen MB)
 FINGERPRINT_BYTES = 1 << 20
@@ -409,6 +411,41 @@ async def _resumable_run(kind: ImportKind, path: Path, clock: Clock) -> tuple[in
     return rows[0]["id"], 0, 0
 
 
+@dataclass(frozen=True)
+class RegistryLoad:
+    """One run of the import over its files; `first` when it is a first load (sirene_sql)."""
+
+    first: bool = False
+
+
+@asynccontextmanager
+async def registry_load(clock: Clock) -> AsyncIterator[RegistryLoad]:
+    """The run of the import over its files, with what a first load needs around them.
+
+    On PostgreSQL, a run into a registry without SIRENE companies (or one carrying on an
+    interrupted first load) sets the search indexes aside while the files go in, and builds
+    them and the typo vocabulary when they are. If the run fails they stay aside: the next run
+    carries the load on and finishes it.
+    """
+    engine = Company._meta.db
+    if not isinstance(engine, PostgresEngine):
+        yield RegistryLoad()
+        return
+    connection = await asyncpg.connect(**engine.config)
+    try:
+        first = await sirene_sql.begin_first_load(connection, clock.now())
+    finally:
+        await connection.close()
+    yield RegistryLoad(first=first)
+    if first:
+        connections = [await asyncpg.connect(**engine.config) for _ in range(COPY_CONNECTIONS)]
+        try:
+            await sirene_sql.finish_first_load(connections, clock.now())
+        finally:
+            for connection in connections:
+                await connection.close()
+
+
 # Called after each batch with the data rows read so far, the bytes read and the file's size.
 Progress = Callable[[int, int, int], None]
 Item = tuple[int, Any]  # (line number, what the engine's writer takes of that row)
@@ -421,8 +458,13 @@ async def import_file(
     clock: Clock,
     batch_rows: int | None = None,
     progress: Progress | None = None,
+    load: RegistryLoad | None = None,
 ) -> ImportReport:
-    """Import one stock file, carrying on from an earlier run over the same file."""
+    """Import one stock file, carrying on from an earlier run over the same file.
+
+    Inside registry_load, give its `load`: a first load writes the file without the typo
+    vocabulary, which the load's end builds.
+    """
     engine = Company._meta.db
     report = ImportReport(kind=kind)
     with open_stock_file(path) as stock:
@@ -438,42 +480,42 @@ async def import_file(
         import_id, done, bad_before = await _resumable_run(kind, path, clock)
         report.resumed_from = report.rows = done
         report.bad_count = bad_before
+
+        def show(final: bool = False) -> None:
+            if progress:
+                progress(report.rows, stock.size if final else stock.position(), stock.size)
+
+        batches = _batches(stream, skip=done, size=batch_rows or _batch_size(engine))
         if isinstance(engine, PostgresEngine):
-            connection: Any = await asyncpg.connect(**engine.config)
-            writer: Any = sirene_sql.PostgresBatches(
-                connection, layout, units=kind is ImportKind.UNITS
+            first_load = load is not None and load.first
+            await _copy_batches(
+                engine,
+                layout,
+                batches,
+                report=report,
+                import_id=import_id,
+                clock=clock,
+                first_load=first_load,
+                shown=show,
             )
-            await writer.prepare()
-            write: Callable[[Sequence[Item]], Awaitable[None]] = partial(
-                _write_copy_batch, writer, report=report, import_id=import_id, clock=clock
-            )
-            size = batch_rows or BATCH_ROWS_COPY
         else:
             connection = await engine.get_connection()
             writer = _SQLiteWriter(connection)
-            write = partial(
-                _write_batch, writer, kind=kind, report=report, import_id=import_id, clock=clock
-            )
-            size = batch_rows or BATCH_ROWS
-        try:
-            batch: list[Item] = []
-            position = 0
-            for item in stream:
-                position += 1
-                if position <= done:
-                    continue  # written by the run this one carries on from
-                batch.append(item)
-                if len(batch) >= size:
-                    await write(batch)
-                    batch = []
-                    if progress:
-                        progress(report.rows, stock.position(), stock.size)
-            await write(batch)
-            if progress:
-                progress(report.rows, stock.size, stock.size)
-            await writer.analyse()
-        finally:
-            await connection.close()
+            try:
+                for batch in batches:
+                    await _write_batch(
+                        writer,
+                        batch,
+                        kind=kind,
+                        report=report,
+                        import_id=import_id,
+                        clock=clock,
+                    )
+                    show()
+                await writer.analyse()
+            finally:
+                await connection.close()
+        show(final=True)
     await SireneImport.update({SireneImport.finished_at: clock.now()}).where(
         SireneImport.id == import_id
     )
@@ -486,19 +528,101 @@ def _chain(first: Item | None, rest: Iterator[Item]) -> Iterator[Item]:
         yield from rest
 
 
-async def _write_copy_batch(
-    writer: sirene_sql.PostgresBatches,
-    batch: Sequence[Item],
+def _batch_size(engine: Any) -> int:
+    return BATCH_ROWS_COPY if isinstance(engine, PostgresEngine) else BATCH_ROWS
+
+
+def _batches(stream: Iterator[Item], *, skip: int, size: int) -> Iterator[list[Item]]:
+    """The stream in batches of `size`, after the `skip` rows an earlier run wrote."""
+    batch: list[Item] = []
+    for position, item in enumerate(stream, start=1):
+        if position <= skip:
+            continue  # written by the run this one carries on from
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    yield batch
+
+
+async def _copy_batches(
+    engine: PostgresEngine,
+    layout: sirene_sql.Layout,
+    batches: Iterator[list[Item]],
     *,
     report: ImportReport,
     import_id: int,
     clock: Clock,
+    first_load: bool,
+    shown: Callable[[], None],
 ) -> None:
-    """A batch of COPY rows written by SQL (PostgreSQL), with the count of rows done."""
+    """The batches written by SQL (PostgreSQL) on two connections, in file order.
+
+    While one connection writes a batch into the registry, the other reads the next one in and
+    puts it through the rules, which is most of the work: the database's two halves of the
+    work overlap, and so does the reading of the file (in a thread). A batch is written only
+    once the batch before it is committed, so that batches land, and the count of rows done
+    grows, as if they were written one after the other.
+    """
+    writers = []
+    try:
+        for _ in range(COPY_CONNECTIONS):
+            writer = sirene_sql.PostgresBatches(
+                await asyncpg.connect(**engine.config),
+                layout,
+                units=report.kind is ImportKind.UNITS,
+                first_load=first_load,
+            )
+            await writer.prepare()
+            writers.append(writer)
+        in_flight: deque[asyncio.Task[None]] = deque()
+        try:
+            number = 0
+            while (batch := next(batches, None)) is not None:
+                if len(in_flight) == len(writers):
+                    await in_flight.popleft()
+                    shown()
+                after = in_flight[-1] if in_flight else None
+                write = _copy_batch(
+                    writers[number % len(writers)],
+                    batch,
+                    after=after,
+                    report=report,
+                    import_id=import_id,
+                    clock=clock,
+                )
+                in_flight.append(asyncio.create_task(write))
+                number += 1
+            while in_flight:
+                await in_flight.popleft()
+                shown()
+        finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+        await writers[0].analyse()
+    finally:
+        for writer in writers:
+            await writer.connection.close()
+
+
+async def _copy_batch(
+    writer: sirene_sql.PostgresBatches,
+    batch: Sequence[Item],
+    *,
+    after: Awaitable[None] | None,
+    report: ImportReport,
+    import_id: int,
+    clock: Clock,
+) -> None:
+    """One batch of COPY rows, staged, then written once the batch before it (`after`) is."""
     rows = [item for _, item in batch if isinstance(item, bytes)]
     bad = [item for _, item in batch if isinstance(item, BadRow)]
     async with writer.connection.transaction():
-        written, refused = await writer.write(rows, clock.now())
+        written, refused = await writer.stage(rows)
+        if after is not None:
+            await after  # its failure fails this batch too, before anything is written
+        await writer.apply(clock.now())
         good = len(batch) - len(bad)
         bad.extend(BadRow(line, reason) for line, reason in refused)
         for row in sorted(bad, key=lambda row: row.line):

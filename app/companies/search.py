@@ -277,7 +277,7 @@ async def index_search_words(names: Iterable[str]) -> None:
     if rows:
         await SearchWord.insert(
             *(SearchWord(variant=variant, word=word) for variant, word in sorted(rows))
-        ).on_conflict(target=(SearchWord.variant, SearchWord.word), action="DO NOTHING")
+        ).on_conflict(action="DO NOTHING")  # no target: a first load sets the unique index aside
 
 
 # Results stop at this many (50 pages): a query that matches more ranks this many of its

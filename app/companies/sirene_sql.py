@@ -11,13 +11,17 @@ A row the rules refuse is reported with the same words as rules.py gives.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import partial
 from typing import Any
+
+import asyncpg
 
 from app.companies import rules
 from app.companies.rules import CompanySource
@@ -283,22 +287,36 @@ def update_offices_sql() -> str:
     )
 
 
-def words_sql(rows: str, names: str, where: str = "TRUE") -> str:
-    """The typo vocabulary's rows (rules.search_word_rows) for the words of `names` in the
-    last row of each SIREN of table `rows` (among those `where` holds). A word stored under
-    itself was stored with all its variants, in one transaction: only words not yet stored are
-    expanded."""
+def latest_names_sql(rows: str, names: str, where: str = "TRUE") -> str:
+    """The `names` of the last row of each SIREN of the batch table `rows` (among those `where`
+    holds), as the column `names` that words_sql reads."""
+    return (
+        f"SELECT DISTINCT ON (siren) {names} AS names FROM {rows} WHERE {where}"  # noqa: S608
+        " ORDER BY siren, line DESC"
+    )
+
+
+REGISTRY_NAMES_SQL = "SELECT name_norm || ' ' || other_names_norm AS names FROM company"
+
+
+STORED_WORDS_SQL = "(SELECT word FROM search_word WHERE variant = word)"
+
+
+def words_sql(names: str, part: str = "TRUE", known: str = STORED_WORDS_SQL) -> str:
+    """The typo vocabulary's rows (rules.search_word_rows) for the words of the column `names`
+    of the query `names` (those of them for which `part` holds). A word stored under itself
+    was stored with all its variants, in one transaction: only words not yet stored (not in
+    the words of `known`) are expanded. The rows go in in index order, which keeps the
+    (variant, word) index's writes on neighbouring pages."""
     return f"""
     INSERT INTO search_word (variant, word)
     SELECT DISTINCT variants.variant, words.word
     FROM (
       SELECT DISTINCT word
-      FROM (
-        SELECT DISTINCT ON (siren) {names} AS names FROM {rows} WHERE {where}
-        ORDER BY siren, line DESC
-      ) AS latest,
+      FROM ({names}) AS latest,
         regexp_split_to_table(latest.names, ' ') AS word
       WHERE length(word) BETWEEN {rules.TYPO_MIN_LENGTH} AND {rules.TYPO_MAX_LENGTH}
+        AND {part}
     ) AS words
     CROSS JOIN LATERAL (
       SELECT words.word AS variant
@@ -306,10 +324,8 @@ def words_sql(rows: str, names: str, where: str = "TRUE") -> str:
       SELECT overlay(words.word PLACING '' FROM position FOR 1)
       FROM generate_series(1, length(words.word)) AS position
     ) AS variants
-    WHERE NOT EXISTS (
-      SELECT 1 FROM search_word AS known
-      WHERE known.variant = words.word AND known.word = words.word
-    )
+    WHERE NOT EXISTS (SELECT 1 FROM {known} AS known WHERE known.word = words.word)
+    ORDER BY variants.variant, words.word
     ON CONFLICT DO NOTHING
     """  # noqa: S608 (fixed names)
 
@@ -323,23 +339,31 @@ PROBLEMS = {
 
 
 class PostgresBatches:
-    """Writes batches of COPY rows on one asyncpg connection, each in its own transaction."""
+    """Writes batches of COPY rows on one asyncpg connection, each in its own transaction:
+    stage() then apply(), so that a batch can be put through the rules on one connection while
+    the batch before it is written on another."""
 
-    def __init__(self, connection: Any, layout: Layout, *, units: bool) -> None:
+    def __init__(
+        self, connection: Any, layout: Layout, *, units: bool, first_load: bool = False
+    ) -> None:
         self.connection = connection
         self.units = units
+        self.first_load = first_load
+        self.staged = False
         self.columns = _stage_columns(layout)
         # The batch's statements, the same for every batch of the file.
         if units:
             self.rows_sql = unit_rows_sql(layout)
             self.write_sql = upsert_units_sql()
-            self.words_sql = words_sql(
+            names = latest_names_sql(
                 "sirene_unit_rows", "name_norm || ' ' || other_names_norm", "problem IS NULL"
             )
         else:
             self.rows_sql = office_rows_sql(layout)
             self.write_sql = update_offices_sql()
-            self.words_sql = words_sql("sirene_office_rows", "other_names_norm")
+            names = latest_names_sql("sirene_office_rows", "other_names_norm")
+        # In a first load the vocabulary is built once the files are in (finish_first_load).
+        self.words_sql = None if first_load else words_sql(names)
 
     async def prepare(self) -> None:
         columns = ", ".join(f"{name} text" for name in self.columns[1:])
@@ -348,10 +372,10 @@ class PostgresBatches:
             " ON COMMIT DELETE ROWS"
         )
 
-    async def write(
-        self, rows: Sequence[bytes], now: datetime
-    ) -> tuple[int, list[tuple[int, str]]]:
-        """Write one batch inside the caller's transaction: (companies written, bad rows)."""
+    async def stage(self, rows: Sequence[bytes]) -> tuple[int, list[tuple[int, str]]]:
+        """A batch COPY'd in and put through the rules, inside the caller's transaction:
+        (companies it will write, bad rows). Nothing of the registry is written yet."""
+        self.staged = bool(rows)
         if not rows:
             return 0, []
         await self.connection.copy_to_table(
@@ -376,9 +400,16 @@ class PostgresBatches:
                 "SELECT count(DISTINCT siren) FROM sirene_office_rows"
             )
             bad = []
-        await self.connection.execute(self.write_sql, now)
-        await self.connection.execute(self.words_sql)
         return written, bad
+
+    async def apply(self, now: datetime) -> None:
+        """The staged batch written into the registry (and the vocabulary, but in a first
+        load), inside the transaction of stage()."""
+        if not self.staged:
+            return
+        await self.connection.execute(self.write_sql, now)
+        if self.words_sql:
+            await self.connection.execute(self.words_sql)
 
     async def progress(self, import_id: int, rows_done: int, bad_rows: int) -> None:
         await self.connection.execute(
@@ -395,8 +426,132 @@ class PostgresBatches:
         old versions until a VACUUM: at a million companies a search then read 20,000 pages
         of dead rows to find 1,000 live ones (150 ms instead of 10). Rows written in bulk also
         wait in the GIN index's pending list, and the planner needs the new counts, or it may
-        scan the registry instead of its indexes.
+        scan the registry instead of its indexes. In a first load only the counts are needed
+        here (for the next file's look-ups by SIREN): finish_first_load does the rest.
         """
-        await self.connection.execute("VACUUM (ANALYZE) company")
-        await self.connection.execute("SELECT gin_clean_pending_list('company_search_gin')")
-        await self.connection.execute("ANALYZE search_word")
+        if self.first_load:
+            await self.connection.execute("ANALYZE company")
+        else:
+            await analyse_registry(self.connection)
+
+
+async def analyse_registry(connection: Any) -> None:
+    await connection.execute("VACUUM (ANALYZE) company")
+    await connection.execute("SELECT gin_clean_pending_list('company_search_gin')")
+    await connection.execute("ANALYZE search_word")
+
+
+# --- a first load -------------------------------------------------------------------------------
+#
+# Writing a few million companies into an empty registry goes several times faster without its
+# search indexes, which each row would otherwise update one by one, and with the typo vocabulary
+# built once from the whole registry rather than batch by batch. A first load sets those indexes
+# aside (their definitions kept in sirene_load, so that an interrupted load is finished by the
+# next import) and builds them again from the loaded rows when its files are in. The indexes of
+# constraints stay: the import's upserts rely on the unique SIREN.
+
+HELD_INDEXES_SQL = """
+SELECT x.indrelid::regclass::text AS table, index.relname AS name,
+  pg_get_indexdef(x.indexrelid) AS definition
+FROM pg_index AS x JOIN pg_class AS index ON index.oid = x.indexrelid
+WHERE x.indrelid IN ('company'::regclass, 'search_word'::regclass)
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = x.indexrelid)
+ORDER BY index.relname
+"""
+
+# While its unique index is aside, the vocabulary may have been given a pair twice: the copy
+# with the higher id goes.
+DUPLICATE_WORDS_SQL = """
+DELETE FROM search_word AS later
+USING search_word AS earlier
+WHERE later.variant = earlier.variant AND later.word = earlier.word AND later.id > earlier.id
+"""
+
+
+async def begin_first_load(connection: Any, now: datetime) -> bool:
+    """Whether this import is a first load of the registry, or carries one on.
+
+    A load is first when the registry holds no company of the SIRENE files yet; it then sets
+    the search indexes aside, in the transaction that records it.
+    """
+    if await connection.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM sirene_load WHERE finished_at IS NULL)"
+    ):
+        return True
+    if await connection.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM company WHERE source = $1)", CompanySource.SIRENE.value
+    ):
+        return False
+    async with connection.transaction():
+        held = [dict(row) for row in await connection.fetch(HELD_INDEXES_SQL)]
+        await connection.execute(
+            "INSERT INTO sirene_load (held_indexes, started_at) VALUES ($1, $2)",
+            json.dumps(held),
+            now,
+        )
+        for index in held:
+            await connection.execute(f'DROP INDEX "{index["name"]}"')
+    return True
+
+
+async def finish_first_load(connections: Sequence[Any], now: datetime) -> None:
+    """The typo vocabulary of the whole registry, and the search indexes built again.
+
+    The work is shared between the connections (two: the words are split in halves, then the
+    indexes by table). Each step can be done again: an interrupted end of a load is finished by
+    the next run, and the load is recorded as finished only once every index is back. Each
+    session's memory settings are raised for it: sorting index entries in memory rather than
+    on disk is what makes a build many times faster than the same rows indexed one by one.
+    """
+    load = await connections[0].fetchrow(
+        "SELECT id, held_indexes FROM sirene_load WHERE finished_at IS NULL ORDER BY id LIMIT 1"
+    )
+    if load is None:
+        return
+    for connection in connections:
+        await connection.execute("SET maintenance_work_mem = '256MB'")
+        await connection.execute("SET work_mem = '128MB'")
+    # The words stored before, copied for each connection before either adds any: looked up
+    # in the vocabulary itself, each word would also read through the rows the other
+    # connection is adding.
+    for connection in connections:
+        await connection.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS stored_words AS {STORED_WORDS_SQL[1:-1]}"
+        )
+        await connection.execute("ANALYZE stored_words")
+    count = len(connections)
+    halves = [f"(hashtext(word) & 2147483647) % {count} = {n}" for n in range(count)]
+    await asyncio.gather(
+        *(
+            connection.execute(words_sql(REGISTRY_NAMES_SQL, half, known="stored_words"))
+            for connection, half in zip(connections, halves, strict=True)
+        )
+    )
+    held = json.loads(load["held_indexes"])
+    tables = sorted({index["table"] for index in held})
+    await asyncio.gather(
+        *(
+            _build_indexes(connections[n % count], [i for i in held if i["table"] == table])
+            for n, table in enumerate(tables)
+        )
+    )
+    await connections[0].execute(
+        "UPDATE sirene_load SET finished_at = $1 WHERE id = $2", now, load["id"]
+    )
+    await analyse_registry(connections[0])
+
+
+async def _build_indexes(connection: Any, indexes: Sequence[dict[str, str]]) -> None:
+    """The indexes of one table that are missing, in a transaction that takes no writes. A
+    unique index that finds a pair twice has the later copies deleted, then is built."""
+    async with connection.transaction():
+        await connection.execute(f'LOCK TABLE "{indexes[0]["table"]}" IN SHARE MODE')
+        for index in indexes:
+            if await connection.fetchval("SELECT to_regclass($1)", index["name"]) is not None:
+                continue
+            try:
+                async with connection.transaction():
+                    await connection.execute(index["definition"])
+            except asyncpg.UniqueViolationError:
+                await connection.execute(DUPLICATE_WORDS_SQL)
+                await connection.execute(index["definition"])

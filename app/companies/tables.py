@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import BigInt, Boolean, Date, Integer, Serial, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, Date, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from app import limits
@@ -77,4 +77,18 @@ class SireneImport(Table):
     finished_at = Timestamptz(null=True, default=None)
 
 
-TABLES: list[type[Table]] = [Company, SearchWord, SireneImport]
+class SireneLoad(Table):
+    """A first load of the registry on PostgreSQL (app/companies/sirene_sql.py).
+
+    While it runs the registry's search indexes are set aside; `held_indexes` keeps their
+    names and definitions ([{"name": ..., "definition": ...}]) until they are built again.
+    """
+
+    id = Serial(primary_key=True)
+
+    held_indexes = JSON(default=[])
+    started_at = Timestamptz()
+    finished_at = Timestamptz(null=True, default=None)
+
+
+TABLES: list[type[Table]] = [Company, SearchWord, SireneImport, SireneLoad]

@@ -14,17 +14,18 @@ import pytest
 from litestar import Litestar
 
 from app.clock import Clock
-from app.companies import importers
+from app.companies import importers, sirene_sql
 from app.companies.importers import (
     ESTABLISHMENT_COLUMNS,
     UNIT_COLUMNS,
     ImportKind,
     SireneFileError,
     import_file,
+    registry_load,
 )
 from app.companies.rules import normalise_name, parse_query, search_word_rows
-from app.companies.search import search_companies
-from app.companies.tables import Company, SearchWord, SireneImport
+from app.companies.search import index_search_words, search_companies
+from app.companies.tables import Company, SearchWord, SireneImport, SireneLoad
 from app.dev.sirene_files import (
     head_office_record,
     siren_for,
@@ -264,6 +265,123 @@ async def test_an_interrupted_run_carries_on_and_ends_with_the_same_registry(
     await SireneImport.delete(force=True)
     await import_file(path, ImportKind.UNITS, clock=clock)
     assert await companies() == interrupted
+
+
+@pytest.mark.postgres_only
+async def test_batches_land_in_the_order_of_the_file_whatever_their_speed(
+    db: Litestar, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two connections share the batches: the last row of a SIREN wins all the same."""
+    path = tmp_path / "StockUniteLegale.csv"
+    names = ["PREMIERE RAISON", "DERNIERE RAISON"]
+    write_stock(
+        path, stock_csv(UNIT_COLUMNS, [unit_record(SA, denominationUniteLegale=n) for n in names])
+    )
+    stage = sirene_sql.PostgresBatches.stage
+
+    async def slow_first_batch(self: sirene_sql.PostgresBatches, rows: Any) -> Any:
+        staged = await stage(self, rows)
+        if b"PREMIERE" in b"".join(rows):
+            await asyncio.sleep(0.3)  # the next batch is staged meanwhile, on the other one
+        return staged
+
+    monkeypatch.setattr(sirene_sql.PostgresBatches, "stage", slow_first_batch)
+    report = await import_file(path, ImportKind.UNITS, clock=clock, batch_rows=1)
+
+    assert (await companies())[SA]["name"] == "DERNIERE RAISON"
+    assert report.rows == 2
+    assert (await SireneImport.select(SireneImport.rows_done).first()) == {"rows_done": 2}
+
+
+async def search_indexes() -> dict[str, str]:
+    """The definitions of the registry's and the vocabulary's indexes, by name."""
+    rows = await Company.raw(
+        "SELECT indexname, indexdef FROM pg_indexes"
+        " WHERE tablename IN ('company', 'search_word') ORDER BY indexname"
+    )
+    return {row["indexname"]: row["indexdef"] for row in rows}
+
+
+async def vocabulary() -> list[tuple[str, str]]:
+    rows = await SearchWord.select(SearchWord.variant, SearchWord.word)
+    return sorted((row["variant"], row["word"]) for row in rows)
+
+
+async def names_words() -> set[tuple[str, str]]:
+    """The vocabulary the registry's names call for."""
+    rows = await Company.select(Company.name_norm, Company.other_names_norm)
+    return search_word_rows(f"{row['name_norm']} {row['other_names_norm']}" for row in rows)
+
+
+@pytest.mark.postgres_only
+async def test_a_first_load_sets_the_search_indexes_aside_and_builds_them_back(
+    db: Litestar, tmp_path: Path, clock: Clock
+) -> None:
+    units, offices = units_file(tmp_path), establishments_file(tmp_path)
+    await import_file(units, ImportKind.UNITS, clock=clock, batch_rows=2)
+    await import_file(offices, ImportKind.ESTABLISHMENTS, clock=clock, batch_rows=2)
+    batch_by_batch, indexes = await companies(), await search_indexes()
+    await Company.delete(force=True)
+    await SearchWord.delete(force=True)
+    await SireneImport.delete(force=True)
+
+    async with registry_load(clock) as load:
+        assert load.first
+        aside = await search_indexes()
+        await import_file(units, ImportKind.UNITS, clock=clock, batch_rows=2, load=load)
+        await import_file(offices, ImportKind.ESTABLISHMENTS, clock=clock, batch_rows=2, load=load)
+        assert await SearchWord.count() == 0  # the vocabulary waits for the end
+
+    assert set(aside) == {"company_pkey", "company_siren_key", "search_word_pkey"}
+    assert await search_indexes() == indexes
+    assert await companies() == batch_by_batch
+    assert await vocabulary() == sorted(await names_words())
+    assert await SireneLoad.count().where(SireneLoad.finished_at.is_null()) == 0
+    async with registry_load(clock) as load:
+        assert not load.first  # the registry holds the files' companies now
+        assert await search_indexes() == indexes
+
+
+@pytest.mark.postgres_only
+async def test_an_interrupted_first_load_is_finished_by_the_next_run(
+    db: Litestar, tmp_path: Path, clock: Clock
+) -> None:
+    units, offices = units_file(tmp_path), establishments_file(tmp_path)
+
+    class Stop(Exception):
+        pass
+
+    with pytest.raises(Stop):
+        async with registry_load(clock) as load:
+            await import_file(units, ImportKind.UNITS, clock=clock, load=load)
+            raise Stop
+    assert await Company.count() == 6
+    assert "company_search_gin" not in await search_indexes()  # still aside
+
+    async with registry_load(clock) as load:
+        assert load.first  # carried on, though the registry holds companies of the files
+        await import_file(units, ImportKind.UNITS, clock=clock, load=load)
+        await import_file(offices, ImportKind.ESTABLISHMENTS, clock=clock, load=load)
+
+    assert "company_search_gin" in await search_indexes()
+    assert await vocabulary() == sorted(await names_words())
+    found = await search_companies(parse_query("societe generale"))
+    assert [hit.siren for hit in found.hits] == [SA]
+
+
+@pytest.mark.postgres_only
+async def test_words_stored_twice_while_the_unique_index_is_aside_are_kept_once(
+    db: Litestar, tmp_path: Path, clock: Clock
+) -> None:
+    async with registry_load(clock) as load:
+        await import_file(units_file(tmp_path), ImportKind.UNITS, clock=clock, load=load)
+        await index_search_words(["generale dupont"])  # written meanwhile, twice
+        await index_search_words(["dupont"])
+
+    stored = await vocabulary()
+    assert len(stored) == len(set(stored))
+    assert set(stored) == await names_words() | search_word_rows(["dupont"])
+    assert "search_word_variant_word_uniq" in await search_indexes()
 
 
 async def test_a_file_of_the_wrong_kind_is_refused_before_anything_is_written(

@@ -23,6 +23,7 @@ from app.companies.importers import (
     UNIT_FIELDS,
     ImportKind,
     import_file,
+    registry_load,
 )
 from app.companies.tables import Company, SearchWord
 from app.dev.demo_companies import generate_stock
@@ -228,8 +229,9 @@ def tricky_offices() -> list[dict[str, str]]:
     ]
 
 
+@pytest.mark.parametrize("first_load", [False, True], ids=["batch by batch", "first load"])
 async def test_the_import_in_sql_stores_what_the_python_rules_give(
-    db: Litestar, tmp_path: Path, clock: Clock
+    db: Litestar, tmp_path: Path, clock: Clock, first_load: bool
 ) -> None:
     units_path, offices_path = generate_stock(tmp_path / "demo", count=400)
     with units_path.open(encoding="utf-8", newline="") as text:
@@ -239,8 +241,18 @@ async def test_the_import_in_sql_stores_what_the_python_rules_give(
     write_stock(tmp_path / "units.csv", stock_csv(UNIT_COLUMNS, units))
     write_stock(tmp_path / "offices.csv", stock_csv(ESTABLISHMENT_COLUMNS, offices))
 
-    report = await import_file(tmp_path / "units.csv", ImportKind.UNITS, clock=clock)
-    await import_file(tmp_path / "offices.csv", ImportKind.ESTABLISHMENTS, clock=clock)
+    if first_load:  # the vocabulary built once the files are in, from the whole registry
+        async with registry_load(clock) as load:
+            assert load.first
+            report = await import_file(
+                tmp_path / "units.csv", ImportKind.UNITS, clock=clock, load=load
+            )
+            await import_file(
+                tmp_path / "offices.csv", ImportKind.ESTABLISHMENTS, clock=clock, load=load
+            )
+    else:
+        report = await import_file(tmp_path / "units.csv", ImportKind.UNITS, clock=clock)
+        await import_file(tmp_path / "offices.csv", ImportKind.ESTABLISHMENTS, clock=clock)
 
     assert report.bad_count == 0
     expected: dict[str, dict[str, Any]] = {}
