@@ -302,30 +302,34 @@ REGISTRY_NAMES_SQL = "SELECT name_norm || ' ' || other_names_norm AS names FROM 
 STORED_WORDS_SQL = "(SELECT word FROM search_word WHERE variant = word)"
 
 
-def words_sql(names: str, part: str = "TRUE", known: str = STORED_WORDS_SQL) -> str:
+def words_sql(names: str, *, known: str = STORED_WORDS_SQL, in_index_order: bool = True) -> str:
     """The typo vocabulary's rows (rules.search_word_rows) for the words of the column `names`
-    of the query `names` (those of them for which `part` holds). A word stored under itself
-    was stored with all its variants, in one transaction: only words not yet stored (not in
-    the words of `known`) are expanded. The rows go in in index order, which keeps the
-    (variant, word) index's writes on neighbouring pages."""
+    of the query `names`. A word stored under itself was stored with all its variants, in one
+    transaction: only words not yet stored (not in the words of `known`) are expanded.
+    Normalised names hold words between single spaces. Deleting either of two equal
+    neighbouring letters gives the same variant: only the first of a run is deleted, so that
+    each row comes once. `in_index_order` sorts the rows as the (variant, word) index does,
+    which keeps its writes on neighbouring pages."""
+    order = "ORDER BY variants.variant, words.word" if in_index_order else ""
     return f"""
     INSERT INTO search_word (variant, word)
-    SELECT DISTINCT variants.variant, words.word
+    SELECT variants.variant, words.word
     FROM (
       SELECT DISTINCT word
       FROM ({names}) AS latest,
-        regexp_split_to_table(latest.names, ' ') AS word
+        string_to_table(latest.names, ' ') AS word
       WHERE length(word) BETWEEN {rules.TYPO_MIN_LENGTH} AND {rules.TYPO_MAX_LENGTH}
-        AND {part}
     ) AS words
     CROSS JOIN LATERAL (
       SELECT words.word AS variant
       UNION ALL
       SELECT overlay(words.word PLACING '' FROM position FOR 1)
       FROM generate_series(1, length(words.word)) AS position
+      WHERE position = 1
+        OR substr(words.word, position, 1) <> substr(words.word, position - 1, 1)
     ) AS variants
     WHERE NOT EXISTS (SELECT 1 FROM {known} AS known WHERE known.word = words.word)
-    ORDER BY variants.variant, words.word
+    {order}
     ON CONFLICT DO NOTHING
     """  # noqa: S608 (fixed names)
 
@@ -497,11 +501,13 @@ async def begin_first_load(connection: Any, now: datetime) -> bool:
 async def finish_first_load(connections: Sequence[Any], now: datetime) -> None:
     """The typo vocabulary of the whole registry, and the search indexes built again.
 
-    The work is shared between the connections (two: the words are split in halves, then the
-    indexes by table). Each step can be done again: an interrupted end of a load is finished by
-    the next run, and the load is recorded as finished only once every index is back. Each
-    session's memory settings are raised for it: sorting index entries in memory rather than
-    on disk is what makes a build many times faster than the same rows indexed one by one.
+    Two independent halves of the work run side by side, one on each connection (or one after
+    the other on a single one): the vocabulary and its indexes; the registry's VACUUM (the head
+    offices rewrote its rows) and its indexes. Each step can be done again: an interrupted end
+    of a load is finished by the next run, and the load is recorded as finished only once
+    every index is back. Each session's memory settings are raised for it: sorting index
+    entries in memory rather than on disk is what makes a build many times faster than the
+    same rows indexed one by one.
     """
     load = await connections[0].fetchrow(
         "SELECT id, held_indexes FROM sirene_load WHERE finished_at IS NULL ORDER BY id LIMIT 1"
@@ -511,41 +517,41 @@ async def finish_first_load(connections: Sequence[Any], now: datetime) -> None:
     for connection in connections:
         await connection.execute("SET maintenance_work_mem = '256MB'")
         await connection.execute("SET work_mem = '128MB'")
-    # The words stored before, copied for each connection before either adds any: looked up
-    # in the vocabulary itself, each word would also read through the rows the other
-    # connection is adding.
-    for connection in connections:
+        await connection.execute("SET jit = off")  # compiling took a tenth of the vocabulary
+    held = json.loads(load["held_indexes"])
+
+    def indexes_of(table: str) -> list[dict[str, str]]:
+        return [index for index in held if index["table"] == table]
+
+    async def vocabulary(connection: Any) -> None:
+        # The words stored before, copied first: looked up in the vocabulary itself (whose
+        # indexes are aside), each word would read through the rows being added.
         await connection.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS stored_words AS {STORED_WORDS_SQL[1:-1]}"
         )
         await connection.execute("ANALYZE stored_words")
-    count = len(connections)
-    halves = [f"(hashtext(word) & 2147483647) % {count} = {n}" for n in range(count)]
-    await asyncio.gather(
-        *(
-            connection.execute(words_sql(REGISTRY_NAMES_SQL, half, known="stored_words"))
-            for connection, half in zip(connections, halves, strict=True)
+        await connection.execute(
+            words_sql(REGISTRY_NAMES_SQL, known="stored_words", in_index_order=False)
         )
-    )
-    held = json.loads(load["held_indexes"])
-    tables = sorted({index["table"] for index in held})
-    await asyncio.gather(
-        *(
-            _build_indexes(connections[n % count], [i for i in held if i["table"] == table])
-            for n, table in enumerate(tables)
-        )
-    )
+        await _build_indexes(connection, "search_word", indexes_of("search_word"))
+        await connection.execute("ANALYZE search_word")
+
+    async def registry(connection: Any) -> None:
+        await connection.execute("VACUUM company")  # before its indexes: fewer to clean
+        await _build_indexes(connection, "company", indexes_of("company"))
+        await connection.execute("ANALYZE company")  # the indexed expressions' too
+
+    await asyncio.gather(vocabulary(connections[0]), registry(connections[-1]))
     await connections[0].execute(
         "UPDATE sirene_load SET finished_at = $1 WHERE id = $2", now, load["id"]
     )
-    await analyse_registry(connections[0])
 
 
-async def _build_indexes(connection: Any, indexes: Sequence[dict[str, str]]) -> None:
+async def _build_indexes(connection: Any, table: str, indexes: Sequence[dict[str, str]]) -> None:
     """The indexes of one table that are missing, in a transaction that takes no writes. A
     unique index that finds a pair twice has the later copies deleted, then is built."""
     async with connection.transaction():
-        await connection.execute(f'LOCK TABLE "{indexes[0]["table"]}" IN SHARE MODE')
+        await connection.execute(f'LOCK TABLE "{table}" IN SHARE MODE')
         for index in indexes:
             if await connection.fetchval("SELECT to_regclass($1)", index["name"]) is not None:
                 continue
@@ -553,5 +559,7 @@ async def _build_indexes(connection: Any, indexes: Sequence[dict[str, str]]) -> 
                 async with connection.transaction():
                     await connection.execute(index["definition"])
             except asyncpg.UniqueViolationError:
+                if table != "search_word":
+                    raise
                 await connection.execute(DUPLICATE_WORDS_SQL)
                 await connection.execute(index["definition"])

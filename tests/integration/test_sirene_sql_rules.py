@@ -175,6 +175,13 @@ async def test_a_date_is_accepted_the_same(db: Litestar) -> None:
         "２０２３-01-01",
         "2023/01/01",
     ]
+    # every month and day number around the calendar's, in a leap and a common year
+    days += [
+        f"{year}-{month:02}-{day:02}"
+        for year in ("2024", "2023", "0000")
+        for month in range(14)
+        for day in range(33)
+    ]
     accepted = await sql_results("ponctuel_is_day", days)
 
     def python_accepts(value: str) -> bool:
