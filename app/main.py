@@ -56,6 +56,8 @@ from app.web import FormDecodingMiddleware, flash_cookie_hook, make_environment,
 
 API_PREFIX = "/api/"
 
+DATABASE_POOL_SIZE = 10  # connections each web process keeps open
+
 
 def _error_page(
     request: Request[Any, Any, Any], status_code: int, detail: str = ""
@@ -135,7 +137,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await open_pool(engine, size=10)
+        await open_pool(engine, size=DATABASE_POOL_SIZE)
         app.state.queue = await create_queue(settings)
         try:
             yield

@@ -10,6 +10,7 @@ measure search and the SIRENE import.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import math
 import os
@@ -22,6 +23,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from types import FrameType
+from typing import Any
+
+import asyncpg
 
 from app.dev.stack import embedded_redis
 from bench import weight
@@ -75,20 +79,39 @@ def targets(home_app: str, home_factory: bool) -> list[Target]:
     ]
 
 
-def seed_companies(env: dict[str, str]) -> dict[str, str]:
-    """Seed the demo companies; the path values of a scored one (its SIREN and reference)."""
+def seed_companies(env: dict[str, str]) -> None:
     subprocess.run(
         [sys.executable, "-m", "app.dev.demo_companies", "--count", str(DEMO_COMPANIES)],
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    database = env["DATABASE_URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(database) as connection:
-        siren, slug = connection.execute(
-            "SELECT c.siren, c.slug FROM company c JOIN score s ON s.company = c.id"
-            " WHERE s.value IS NOT NULL ORDER BY c.id LIMIT 1"
-        ).fetchone()
+
+
+SCORED_COMPANY = (
+    "SELECT c.siren, c.slug FROM company c JOIN score s ON s.company = c.id"
+    " WHERE s.value IS NOT NULL ORDER BY c.id LIMIT 1"
+)
+
+
+def scored_company(database_url: str) -> dict[str, str]:
+    """The path values of a scored company (its SIREN and reference), on either engine."""
+    if database_url.startswith("sqlite:///"):
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
+            row = connection.execute(SCORED_COMPANY).fetchone()
+    else:
+
+        async def fetch() -> Any:
+            connection = await asyncpg.connect(database_url)
+            try:
+                return await connection.fetchrow(SCORED_COMPANY)
+            finally:
+                await connection.close()
+
+        row = asyncio.run(fetch())
+    if row is None:
+        raise ServerError(f"no scored company in {database_url}")
+    siren, slug = row[0], row[1]
     return {"siren": siren, "reference": f"{siren}-{slug}"}
 
 
@@ -108,6 +131,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=["bare", "home", "company", "floor"],
         action="append",
         help="measure only these targets (repeatable)",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="serve the pages from this database, already seeded (e.g. a registry of a million"
+        " companies: python -m app.dev.demo_companies --count 1000000 --scored 600); default: a"
+        f" fresh SQLite database with {DEMO_COMPANIES} demo companies",
     )
     parser.add_argument(
         "--home-app",
@@ -150,11 +179,13 @@ def measure_all(
             if target.needs_app_environment:
                 if app_env is None:
                     redis_url = os.environ.get("REDIS_URL") or stack.enter_context(embedded_redis())
-                    app_env = app_environment(workdir / "bench.sqlite3", redis_url)
-                    print("running migrations on a fresh SQLite database…", file=sys.stderr)
+                    database_url = args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
+                    app_env = app_environment(database_url, redis_url)
                     run_migrations(app_env)
-                    print(f"seeding {DEMO_COMPANIES} demo companies…", file=sys.stderr)
-                    values = seed_companies(app_env)
+                    if not args.database_url:
+                        print(f"seeding {DEMO_COMPANIES} demo companies…", file=sys.stderr)
+                        seed_companies(app_env)
+                    values = scored_company(database_url)
                 env = app_env
             paths[target.name] = target.path.format(**values)
             servers[target.name] = stack.enter_context(

@@ -8,13 +8,16 @@ environment. The app's figure beside this one is what the rest of the stack cost
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import SimpleNamespace
 from typing import Any
 
 from litestar import Litestar, Response, get
 from litestar.exceptions import NotFoundException
 
-from app.db import bind_engine, engine_for
+from app.db import bind_engine, close_pool, engine_for, open_pool
+from app.main import DATABASE_POOL_SIZE
 from app.piccolo_app import ALL_TABLES
 from app.public import queries
 from app.public.chart import history_chart
@@ -55,5 +58,15 @@ async def company_page(siren: str) -> Response[bytes]:
 
 
 def create_app() -> Litestar:
-    bind_engine(engine_for(Settings.from_env(os.environ)), ALL_TABLES)
-    return Litestar(route_handlers=[company_page])
+    engine = engine_for(Settings.from_env(os.environ))
+    bind_engine(engine, ALL_TABLES)
+
+    @asynccontextmanager
+    async def pool(_: Litestar) -> AsyncIterator[None]:
+        await open_pool(engine, size=DATABASE_POOL_SIZE)  # the app's own pool
+        try:
+            yield
+        finally:
+            await close_pool(engine)
+
+    return Litestar(route_handlers=[company_page], lifespan=[pool])

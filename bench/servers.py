@@ -54,11 +54,11 @@ def free_port() -> int:
         return port
 
 
-def app_environment(database_path: Path, redis_url: str) -> dict[str, str]:
-    """The current environment, pointed at a throwaway SQLite file and the given Redis."""
+def app_environment(database_url: str, redis_url: str) -> dict[str, str]:
+    """The current environment, pointed at the given database and Redis."""
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=f"sqlite:///{database_path}",
+        DATABASE_URL=database_url,
         ENVIRONMENT="development",
         REDIS_URL=redis_url,
         REDIS_PREFIX="ponctuel-bench",

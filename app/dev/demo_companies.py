@@ -30,7 +30,13 @@ from typing import Any, Generic, TypeVar
 
 from app.accounts.tables import Organisation
 from app.clock import Clock, SystemClock, paris_today
-from app.companies.importers import ESTABLISHMENT_COLUMNS, UNIT_COLUMNS, ImportKind, import_file
+from app.companies.importers import (
+    ESTABLISHMENT_COLUMNS,
+    UNIT_COLUMNS,
+    ImportKind,
+    import_file,
+    registry_load,
+)
 from app.companies.rules import MASKED, NATURAL_PERSON_CATEGORY, CompanySource, vat_for
 from app.companies.tables import Company
 from app.db import bind_engine, engine_for, write_transaction
@@ -849,8 +855,9 @@ async def seed_companies(
                 scored=scored,
             )
     units, offices = generate_stock(directory, count=count, seed=seed)
-    await import_file(units, ImportKind.UNITS, clock=clock)
-    await import_file(offices, ImportKind.ESTABLISHMENTS, clock=clock)
+    async with registry_load(clock) as load:
+        await import_file(units, ImportKind.UNITS, clock=clock, load=load)
+        await import_file(offices, ImportKind.ESTABLISHMENTS, clock=clock, load=load)
     await Company.update({Company.source: CompanySource.DEMO}).where(
         (Company.siren >= demo_siren(0))
         & (Company.siren <= demo_siren(count - 1))
