@@ -642,7 +642,11 @@ async def test_htmx_invite_answers_with_the_members_table_partial(client: Client
     assert "<html" not in response.text
     assert 'id="members-table"' in response.text
     assert 'name="_csrf_token"' in response.text, "the swapped-in forms must still post"
-    assert "partial@example.com" in response.text and "L'invitation a été envoyée" in response.text
+    assert "partial@example.com" in response.text
+    notice = "L'invitation a été envoyée."
+    before_form, invite_panel = response.text.split('id="invite-title"')
+    assert notice in invite_panel.split("<form")[0], "the notice sits by the form acted on"
+    assert notice not in before_form
 
     invalid = await invite(client, "nope", headers=HTMX)
     assert invalid.status_code == 422
