@@ -18,7 +18,9 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from app import limits
 from app.accounts.oidc import clear_cache
+from app.accounts.service.audit import AuditAction, record_event
 from app.accounts.tables import (
     AuditEvent,
     Invitation,
@@ -474,3 +476,27 @@ async def test_beyond_the_latest_twenty_the_persons_events_are_all_on_their_own_
     assert table_rows(second.text)[-1][2] == "mot de passe + 0", "the oldest comes last"
     assert 'rel="prev" href="/account/activity?page=1"' in second.text
     assert "Page 2 sur 2" in second.text
+
+
+async def test_an_event_keeps_of_each_value_what_its_column_holds(db: Litestar) -> None:
+    """A user agent of a kilobyte (a client picks its own) is cut, not refused on PostgreSQL."""
+    await record_event(
+        action=AuditAction.LOGIN_FAILED,
+        clock=FixedClock(datetime(2026, 12, 4, 9, 0, tzinfo=UTC)),
+        actor_email="e" * 1000,
+        target="t" * 1000,
+        ip="1" * 1000,
+        user_agent="u" * 1000,
+        is_success=False,
+    )
+
+    stored = await AuditEvent.select(
+        AuditEvent.actor_email, AuditEvent.target, AuditEvent.ip, AuditEvent.user_agent
+    ).first()
+    assert stored is not None
+    assert {name: len(value) for name, value in stored.items()} == {
+        "actor_email": limits.EMAIL,
+        "target": limits.AUDIT_TARGET,
+        "ip": limits.IP_ADDRESS,
+        "user_agent": limits.USER_AGENT,
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from app import limits
 from app.accounts.tables import AuditEvent
 from app.clock import Clock
 
@@ -63,10 +64,10 @@ async def record_event(
             action=action,
             user=user_id,
             organisation=organisation_id,
-            actor_email=actor_email[:254],
-            target=target[:254],
-            ip=ip[:64],
-            user_agent=user_agent[:300],
+            actor_email=actor_email[: limits.EMAIL],
+            target=target[: limits.AUDIT_TARGET],
+            ip=ip[: limits.IP_ADDRESS],
+            user_agent=user_agent[: limits.USER_AGENT],
             is_success=is_success,
             created_at=clock.now(),
         )
