@@ -13,7 +13,7 @@ from datetime import datetime
 
 from piccolo.custom_types import Combinable
 
-from app.accounts.rules import can_unlink_provider, role_rank
+from app.accounts.rules import can_unlink_provider, name_order, role_rank
 from app.accounts.service.audit import AuditAction
 from app.accounts.tables import (
     AuditEvent,
@@ -138,7 +138,7 @@ async def members_of(organisation_id: int) -> list[MemberRow]:
         )
         for row in rows
     ]
-    members.sort(key=lambda m: (-role_rank(m.role), (m.full_name or m.email).lower()))
+    members.sort(key=lambda m: (-role_rank(m.role), name_order(m.full_name or m.email)))
     return members
 
 

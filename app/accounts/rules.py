@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -43,6 +44,15 @@ class ClaimStatus(StrEnum):
 
 
 ROLE_RANK = {role: rank for rank, role in enumerate(Role)}
+
+
+def name_order(text: str) -> tuple[str, str]:
+    """A name's place in a list as a French reader expects it: letters without their accents,
+    case or ligatures first ("Élodie" between "Dupont" and "Fabre", "Œuvre" as "oeuvre"), then
+    as written."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return letters.replace("œ", "oe").replace("æ", "ae"), text
 
 
 def role_rank(role: str) -> int:

@@ -84,7 +84,8 @@ async def test_a_user_whose_siren_is_taken_files_a_claim_and_follows_it(
     assert f'value="{siren}"' in form.text and 'value="Dupont Menuiserie"' in form.text
     assert 'value="Claire Dupont"' in form.text
 
-    filed = await post_form(client, "/claims", claim_form(siren))
+    typed = printed_siren(siren)  # as people type it, with spaces: stored normalised
+    filed = await post_form(client, "/claims", claim_form(typed))
 
     assert filed.status_code == 200 and re_path(filed) == "/claims/{id}"
     assert "En cours d'examen" in filed.text

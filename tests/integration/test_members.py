@@ -596,6 +596,8 @@ async def test_the_members_page_lists_by_role_then_name_and_invitations_newest_f
         ("z.alain@example.com", "Alain Roux", Role.ADMIN),
         ("zzz.noname@example.com", "", Role.MEMBER),
         ("aaa.claire@example.com", "Claire Dupont", Role.MEMBER),
+        ("fabre@example.com", "Fabrice Fabre", Role.MEMBER),
+        ("elodie@example.com", "Élodie Martin", Role.MEMBER),
     ):
         user, _ = await make_creditor(email=email, full_name=name, role=role, organisation=org)
         if not name:
@@ -619,12 +621,14 @@ async def test_the_members_page_lists_by_role_then_name_and_invitations_newest_f
 
     page = await client.get("/app/members")
 
-    members, invitations = table_rows(page.text)[:5], table_rows(page.text)[5:]
+    members, invitations = table_rows(page.text)[:7], table_rows(page.text)[7:]
     assert [row[:3] for row in members] == [
         ["Zoé Owner (vous)", "zoe.owner@example.com", "Propriétaire"],
         ["Alain Roux", "z.alain@example.com", "Administrateur"],
         ["bernard Petit", "a.bernard@example.com", "Administrateur"],
         ["Claire Dupont", "aaa.claire@example.com", "Membre"],
+        ["Élodie Martin", "elodie@example.com", "Membre"],  # by its letters, not its code point
+        ["Fabrice Fabre", "fabre@example.com", "Membre"],
         ["—", "zzz.noname@example.com", "Membre"],  # no name: sorted by address
     ]
     assert [row[:4] for row in invitations] == [

@@ -207,3 +207,28 @@ def test_password_messages_carry_their_limits(problem: str, french: str, english
 def test_emailed_secrets_are_256_bits_and_never_repeat() -> None:
     secrets = {rules.new_secret() for _ in range(200)}
     assert len(secrets) == 200 and {len(secret) for secret in secrets} == {43}
+
+
+def test_names_are_ordered_by_their_letters_whatever_the_accents_and_case() -> None:
+    names = ["fabre", "Élodie", "Zoé", "elodie", "Émile", "dupont", "Eléonore", "œuvre"]
+    assert sorted(names, key=rules.name_order) == [
+        "dupont",
+        "Eléonore",
+        "elodie",
+        "Élodie",
+        "Émile",
+        "fabre",
+        "œuvre",
+        "Zoé",
+    ]
+
+
+FRENCH_LETTERS = "abcdefghijklmnopqrstuvwxyzàâäçéèêëîïôöùûüÿœæ -'"
+
+
+@given(st.text(alphabet=FRENCH_LETTERS + FRENCH_LETTERS.upper(), max_size=30))
+def test_neither_case_nor_accents_move_a_name(name: str) -> None:
+    letters, written = rules.name_order(name)
+    assert written == name
+    assert letters.isascii()
+    assert letters == rules.name_order(name.upper())[0] == rules.name_order(name.lower())[0]
