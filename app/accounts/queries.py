@@ -220,7 +220,7 @@ def _audit_scope(organisation_id: int) -> Combinable:
     )
 
 
-async def _audit_rows(scope: Combinable, *, limit: int, offset: int = 0) -> list[AuditRow]:
+async def _audit_rows(scope: Combinable, *, limit: int, offset: int) -> list[AuditRow]:
     """The events in `scope`, newest first."""
     rows = (
         await AuditEvent.select(

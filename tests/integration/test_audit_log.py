@@ -466,7 +466,9 @@ async def test_beyond_the_latest_twenty_the_persons_events_are_all_on_their_own_
     await log_in(client, user.email)  # the 65th, and newest
 
     account = await client.get("/account")
-    assert len(table_rows(account.text.split('id="activity-title"', 1)[1])) == 20
+    latest = table_rows(account.text.split('id="activity-title"', 1)[1])
+    assert len(latest) == 20
+    assert (latest[0][1], latest[-1][2]) == ("Connexion", "mot de passe + 45"), "the newest 20"
     assert 'href="/account/activity">Voir toute l\'activité (65 événements)' in account.text
 
     first = await client.get("/account/activity")
