@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
+from app.clock import Clock, FixedClock
 from tests.factories import log_in, make_creditor, make_user, post_form
+from tests.integration.test_totp import enable_totp
 
 Client = httpx.AsyncClient
 TWO_FACTOR = '<a href="/account/2fa/setup">Activer la double authentification</a>'
@@ -71,4 +74,20 @@ async def test_a_user_without_an_organisation_is_asked_to_create_one_not_to_add_
     await log_in(client, "alone@example.com")
     page = await client.get("/app")
     assert "Créer votre entreprise" in page.text
+    assert "Contester l'inscription" not in page.text, "only once a SIREN proved taken"
     assert first_steps(page.text) == []
+
+
+@pytest.fixture
+def app_clock(clock: FixedClock) -> Clock:
+    return clock  # one instant for the app and for the codes the test computes
+
+
+async def test_two_factor_turned_on_marks_its_step_done(client: Client, clock: FixedClock) -> None:
+    await make_creditor(email="owner@example.com")
+    await log_in(client, "owner@example.com")
+    await enable_totp(client, clock)
+
+    steps = first_steps((await client.get("/app")).text)
+
+    assert steps[5] == ("done", "Activer la double authentification")
