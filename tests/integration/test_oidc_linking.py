@@ -222,6 +222,32 @@ async def test_with_two_factor_on_the_link_is_saved_only_once_the_code_is_accept
     assert [m.subject for m in await mail.new(LINA)] == [LINKED_SUBJECT]
 
 
+async def test_a_link_lives_from_the_password_as_long_as_the_code_step_does(
+    app: Litestar, client: Client, clock: FixedClock
+) -> None:
+    """The provider's answer is 9 minutes old when the password is given: the link is restamped
+    then, so a code given 4 minutes later (13 after the provider) still links the provider."""
+    user, _ = await make_creditor(email=LINA)
+    keys: DataKeys = app.state.data_keys
+    secret = pyotp.random_base32()
+    await User.update(
+        {
+            User.totp_secret: keys.encrypt(secret, purpose=TOTP_PURPOSE),
+            User.totp_enabled_at: clock.now(),
+        }
+    ).where(User.id == user.id)
+    await client.get(await callback_from_provider(client, LINA))
+    clock.advance(timedelta(minutes=9))
+    second_step = await post_form(client, "/auth/link", {"password": PASSWORD})
+    assert str(second_step.url).endswith("/login/2fa")
+    clock.advance(timedelta(minutes=4))
+
+    dashboard = await post_form(client, "/login/2fa", {"code": pyotp.TOTP(secret).at(clock.now())})
+
+    assert str(dashboard.url).endswith("/app")
+    assert await links_of(user) == ["sandbox-lina"]
+
+
 async def test_a_link_left_at_the_second_step_is_not_saved_by_a_later_password_login(
     app: Litestar, client: Client, clock: FixedClock
 ) -> None:
