@@ -481,10 +481,12 @@ async def test_beyond_the_latest_twenty_the_persons_events_are_all_on_their_own_
 
 
 async def test_an_event_keeps_of_each_value_what_its_column_holds(db: Litestar) -> None:
-    """A user agent of a kilobyte (a client picks its own) is cut, not refused on PostgreSQL."""
+    """A user agent of a kilobyte (a client picks its own) is cut, not refused on PostgreSQL;
+    the instant is the injected clock's."""
+    instant = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
     await record_event(
         action=AuditAction.LOGIN_FAILED,
-        clock=FixedClock(datetime(2026, 12, 4, 9, 0, tzinfo=UTC)),
+        clock=FixedClock(instant),
         actor_email="e" * 1000,
         target="t" * 1000,
         ip="1" * 1000,
@@ -496,6 +498,7 @@ async def test_an_event_keeps_of_each_value_what_its_column_holds(db: Litestar) 
         AuditEvent.actor_email, AuditEvent.target, AuditEvent.ip, AuditEvent.user_agent
     ).first()
     assert stored is not None
+    assert await AuditEvent.select(AuditEvent.created_at).first() == {"created_at": instant}
     assert {name: len(value) for name, value in stored.items()} == {
         "actor_email": limits.EMAIL,
         "target": limits.AUDIT_TARGET,
