@@ -306,20 +306,35 @@ def words_sql(names: str, *, known: str = STORED_WORDS_SQL, in_index_order: bool
     """The typo vocabulary's rows (rules.search_word_rows) for the words of the column `names`
     of the query `names`. A word stored under itself was stored with all its variants, in one
     transaction: only words not yet stored (not in the words of `known`) are expanded.
-    Normalised names hold words between single spaces. Deleting either of two equal
-    neighbouring letters gives the same variant: only the first of a run is deleted, so that
-    each row comes once. `in_index_order` sorts the rows as the (variant, word) index does,
-    which keeps its writes on neighbouring pages."""
+    `in_index_order` sorts the rows as the (variant, word) index does, which keeps its writes
+    on neighbouring pages."""
+    return variants_sql(
+        words_of_sql(names),
+        where=f"NOT EXISTS (SELECT 1 FROM {known} AS known WHERE known.word = words.word)",  # noqa: S608
+        in_index_order=in_index_order,
+    )
+
+
+def words_of_sql(names: str) -> str:
+    """The distinct words, of the lengths typo tolerance looks at, of the column `names` of the
+    query `names`. Normalised names hold words between single spaces."""
+    return f"""
+    SELECT DISTINCT word
+    FROM ({names}) AS latest, string_to_table(latest.names, ' ') AS word
+    WHERE length(word) BETWEEN {rules.TYPO_MIN_LENGTH} AND {rules.TYPO_MAX_LENGTH}
+    """  # noqa: S608 (fixed names)
+
+
+def variants_sql(words: str, *, where: str = "TRUE", in_index_order: bool = False) -> str:
+    """Each word of the query `words` (a column `word`) for which `where` holds into the
+    vocabulary, under itself and each of its one-letter-shorter forms. Deleting either of two
+    equal neighbouring letters gives the same form: only the first of a run is deleted, so
+    that each row comes once."""
     order = "ORDER BY variants.variant, words.word" if in_index_order else ""
     return f"""
     INSERT INTO search_word (variant, word)
     SELECT variants.variant, words.word
-    FROM (
-      SELECT DISTINCT word
-      FROM ({names}) AS latest,
-        string_to_table(latest.names, ' ') AS word
-      WHERE length(word) BETWEEN {rules.TYPO_MIN_LENGTH} AND {rules.TYPO_MAX_LENGTH}
-    ) AS words
+    FROM ({words}) AS words
     CROSS JOIN LATERAL (
       SELECT words.word AS variant
       UNION ALL
@@ -328,7 +343,7 @@ def words_sql(names: str, *, known: str = STORED_WORDS_SQL, in_index_order: bool
       WHERE position = 1
         OR substr(words.word, position, 1) <> substr(words.word, position - 1, 1)
     ) AS variants
-    WHERE NOT EXISTS (SELECT 1 FROM {known} AS known WHERE known.word = words.word)
+    WHERE {where}
     {order}
     ON CONFLICT DO NOTHING
     """  # noqa: S608 (fixed names)
@@ -498,16 +513,22 @@ async def begin_first_load(connection: Any, now: datetime) -> bool:
     return True
 
 
+# The words of a first load's vocabulary still to expand, shared by its two connections.
+LOAD_WORDS = "sirene_load_words"
+LOAD_WORDS_PARTS = 5  # the first connection expands three fifths, the other two (see below)
+
+
 async def finish_first_load(connections: Sequence[Any], now: datetime) -> None:
     """The typo vocabulary of the whole registry, and the search indexes built again.
 
-    Two independent halves of the work run side by side, one on each connection (or one after
-    the other on a single one): the vocabulary and its indexes; the registry's VACUUM (the head
-    offices rewrote its rows) and its indexes. Each step can be done again: an interrupted end
-    of a load is finished by the next run, and the load is recorded as finished only once
-    every index is back. Each session's memory settings are raised for it: sorting index
-    entries in memory rather than on disk is what makes a build many times faster than the
-    same rows indexed one by one.
+    With two connections, the first lists the registry's new words (into an unlogged table
+    both can read) while the second vacuums the registry (the head offices rewrote its rows)
+    and builds its indexes; both then expand a share of the words into the vocabulary, sized
+    so that they end together, and the vocabulary's indexes come last. Each step can be done
+    again: an interrupted end of a load is finished by the next run, and the load is recorded
+    as finished only once every index is back. Each session's memory settings are raised for
+    it: sorting index entries in memory rather than on disk is what makes a build many times
+    faster than the same rows indexed one by one.
     """
     load = await connections[0].fetchrow(
         "SELECT id, held_indexes FROM sirene_load WHERE finished_at IS NULL ORDER BY id LIMIT 1"
@@ -526,28 +547,38 @@ async def finish_first_load(connections: Sequence[Any], now: datetime) -> None:
     def indexes_of(table: str) -> list[dict[str, str]]:
         return [index for index in held if index["table"] == table]
 
-    async def vocabulary(connection: Any) -> None:
-        # The words stored before, copied first: looked up in the vocabulary itself (whose
-        # indexes are aside), each word would read through the rows being added.
-        await connection.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS stored_words AS {STORED_WORDS_SQL[1:-1]}"
-        )
-        await connection.execute("ANALYZE stored_words")
-        await connection.execute(
-            words_sql(REGISTRY_NAMES_SQL, known="stored_words", in_index_order=False)
-        )
-        await _build_indexes(connection, "search_word", indexes_of("search_word"))
-        await connection.execute("ANALYZE search_word")
+    def expand(parts: str) -> str:
+        words = f"SELECT word FROM {LOAD_WORDS}"  # noqa: S608 (fixed names)
+        part = f"(hashtext(words.word) & 2147483647) % {LOAD_WORDS_PARTS}"
+        return variants_sql(words, where=f"{part} {parts}")
+
+    words_listed = asyncio.Event()
+
+    async def words(connection: Any) -> None:
+        await connection.execute(f"DROP TABLE IF EXISTS {LOAD_WORDS}")
+        stored = f"SELECT word::text FROM {STORED_WORDS_SQL} AS stored"  # noqa: S608
+        new_words = f"{words_of_sql(REGISTRY_NAMES_SQL)} EXCEPT {stored}"
+        await connection.execute(f"CREATE UNLOGGED TABLE {LOAD_WORDS} AS {new_words}")
+        words_listed.set()
+        await connection.execute(expand("< 3"))
 
     async def registry(connection: Any) -> None:
         await connection.execute("VACUUM company")  # before its indexes: fewer to clean
         await _build_indexes(connection, "company", indexes_of("company"))
         await connection.execute("ANALYZE company")  # the indexed expressions' too
+        await words_listed.wait()
+        await connection.execute(expand(">= 3"))
 
-    await asyncio.gather(vocabulary(connections[0]), registry(connections[-1]))
-    await connections[0].execute(
-        "UPDATE sirene_load SET finished_at = $1 WHERE id = $2", now, load["id"]
-    )
+    first, second = connections[0], connections[-1]
+    if first is second:
+        await words(first)
+        await registry(first)
+    else:
+        await asyncio.gather(words(first), registry(second))
+    await _build_indexes(first, "search_word", indexes_of("search_word"))
+    await first.execute("ANALYZE search_word")
+    await first.execute(f"DROP TABLE {LOAD_WORDS}")
+    await first.execute("UPDATE sirene_load SET finished_at = $1 WHERE id = $2", now, load["id"])
 
 
 async def _build_indexes(connection: Any, table: str, indexes: Sequence[dict[str, str]]) -> None:

@@ -337,6 +337,7 @@ async def test_a_first_load_sets_the_search_indexes_aside_and_builds_them_back(
     assert await companies() == batch_by_batch
     assert await vocabulary() == sorted(await names_words())
     assert await SireneLoad.count().where(SireneLoad.finished_at.is_null()) == 0
+    assert await Company.raw("SELECT to_regclass('sirene_load_words') AS t") == [{"t": None}]
     async with registry_load(clock) as load:
         assert not load.first  # the registry holds the files' companies now
         assert await search_indexes() == indexes
