@@ -210,6 +210,8 @@ def test_emailed_secrets_are_256_bits_and_never_repeat() -> None:
 
 
 def test_names_are_ordered_by_their_letters_whatever_the_accents_and_case() -> None:
+    assert rules.name_order("Élodie") == ("elodie", "Élodie")
+    assert rules.name_order("Lætitia Œuvray") == ("laetitia oeuvray", "Lætitia Œuvray")
     names = ["fabre", "Élodie", "Zoé", "elodie", "Émile", "dupont", "Eléonore", "œuvre"]
     assert sorted(names, key=rules.name_order) == [
         "dupont",
