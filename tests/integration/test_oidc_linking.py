@@ -138,6 +138,19 @@ async def without_password(user: User) -> None:
     await User.update({User.password_hash: None}).where(User.id == user.id)
 
 
+async def with_two_factor(app: Litestar, user: User, clock: Clock) -> str:
+    """Two-factor turned on for the user, as the setup page stores it; returns the secret."""
+    keys: DataKeys = app.state.data_keys
+    secret = pyotp.random_base32()
+    await User.update(
+        {
+            User.totp_secret: keys.encrypt(secret, purpose=TOTP_PURPOSE),
+            User.totp_enabled_at: clock.now(),
+        }
+    ).where(User.id == user.id)
+    return secret
+
+
 # --- a provider login that finds an account with the same address -----------------------------
 
 
@@ -195,14 +208,7 @@ async def test_with_two_factor_on_the_link_is_saved_only_once_the_code_is_accept
     app: Litestar, client: Client, clock: FixedClock, mail: Mail
 ) -> None:
     user, _ = await make_creditor(email=LINA)
-    keys: DataKeys = app.state.data_keys
-    secret = pyotp.random_base32()
-    await User.update(
-        {
-            User.totp_secret: keys.encrypt(secret, purpose=TOTP_PURPOSE),
-            User.totp_enabled_at: clock.now(),
-        }
-    ).where(User.id == user.id)
+    secret = await with_two_factor(app, user, clock)
     mail.watch(LINA)
     await client.get(await callback_from_provider(client, LINA))
 
@@ -228,14 +234,7 @@ async def test_a_link_lives_from_the_password_as_long_as_the_code_step_does(
     """The provider's answer is 9 minutes old when the password is given: the link is restamped
     then, so a code given 4 minutes later (13 after the provider) still links the provider."""
     user, _ = await make_creditor(email=LINA)
-    keys: DataKeys = app.state.data_keys
-    secret = pyotp.random_base32()
-    await User.update(
-        {
-            User.totp_secret: keys.encrypt(secret, purpose=TOTP_PURPOSE),
-            User.totp_enabled_at: clock.now(),
-        }
-    ).where(User.id == user.id)
+    secret = await with_two_factor(app, user, clock)
     await client.get(await callback_from_provider(client, LINA))
     clock.advance(timedelta(minutes=9))
     second_step = await post_form(client, "/auth/link", {"password": PASSWORD})
@@ -252,13 +251,7 @@ async def test_a_link_left_at_the_second_step_is_not_saved_by_a_later_password_l
     app: Litestar, client: Client, clock: FixedClock
 ) -> None:
     user, _ = await make_creditor(email=LINA)
-    keys: DataKeys = app.state.data_keys
-    await User.update(
-        {
-            User.totp_secret: keys.encrypt(pyotp.random_base32(), purpose=TOTP_PURPOSE),
-            User.totp_enabled_at: clock.now(),
-        }
-    ).where(User.id == user.id)
+    await with_two_factor(app, user, clock)
     await client.get(await callback_from_provider(client, LINA))
     second_step = await post_form(client, "/auth/link", {"password": PASSWORD})
     assert str(second_step.url).endswith("/login/2fa")
