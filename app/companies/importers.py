@@ -560,9 +560,10 @@ async def _copy_batches(
 
     While one connection writes a batch into the registry, the other reads the next one in and
     puts it through the rules, which is most of the work: the database's two halves of the
-    work overlap, and so does the reading of the file (in a thread). A batch is written only
-    once the batch before it is committed, so that batches land, and the count of rows done
-    grows, as if they were written one after the other.
+    work overlap. A batch is written only once the batch before it is committed, so that
+    batches land, and the count of rows done grows, as if they were written one after the
+    other. The file is read on the event loop's own thread: read in another, its lines were
+    freed across threads and the import's memory grew with the file.
     """
     writers = []
     try:
@@ -622,7 +623,8 @@ async def _copy_batch(
         written, refused = await writer.stage(rows)
         if after is not None:
             await after  # its failure fails this batch too, before anything is written
-        await writer.apply(clock.now())
+        if rows:
+            await writer.apply(clock.now())
         good = len(batch) - len(bad)
         bad.extend(BadRow(line, reason) for line, reason in refused)
         for row in sorted(bad, key=lambda row: row.line):

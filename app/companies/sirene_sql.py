@@ -302,17 +302,13 @@ REGISTRY_NAMES_SQL = "SELECT name_norm || ' ' || other_names_norm AS names FROM 
 STORED_WORDS_SQL = "(SELECT word FROM search_word WHERE variant = word)"
 
 
-def words_sql(names: str, *, known: str = STORED_WORDS_SQL, in_index_order: bool = True) -> str:
+def words_sql(names: str) -> str:
     """The typo vocabulary's rows (rules.search_word_rows) for the words of the column `names`
     of the query `names`. A word stored under itself was stored with all its variants, in one
-    transaction: only words not yet stored (not in the words of `known`) are expanded.
-    `in_index_order` sorts the rows as the (variant, word) index does, which keeps its writes
-    on neighbouring pages."""
-    return variants_sql(
-        words_of_sql(names),
-        where=f"NOT EXISTS (SELECT 1 FROM {known} AS known WHERE known.word = words.word)",  # noqa: S608
-        in_index_order=in_index_order,
-    )
+    transaction: only words not yet stored are expanded. The rows go in sorted as the
+    (variant, word) index is, which keeps its writes on neighbouring pages."""
+    known = f"SELECT 1 FROM {STORED_WORDS_SQL} AS known WHERE known.word = words.word"  # noqa: S608
+    return variants_sql(words_of_sql(names), where=f"NOT EXISTS ({known})", in_index_order=True)
 
 
 def words_of_sql(names: str) -> str:
@@ -368,7 +364,6 @@ class PostgresBatches:
         self.connection = connection
         self.units = units
         self.first_load = first_load
-        self.staged = False
         self.columns = _stage_columns(layout)
         # The batch's statements, the same for every batch of the file.
         if units:
@@ -394,7 +389,6 @@ class PostgresBatches:
     async def stage(self, rows: Sequence[bytes]) -> tuple[int, list[tuple[int, str]]]:
         """A batch COPY'd in and put through the rules, inside the caller's transaction:
         (companies it will write, bad rows). Nothing of the registry is written yet."""
-        self.staged = bool(rows)
         if not rows:
             return 0, []
         await self.connection.copy_to_table(
@@ -422,10 +416,8 @@ class PostgresBatches:
         return written, bad
 
     async def apply(self, now: datetime) -> None:
-        """The staged batch written into the registry (and the vocabulary, but in a first
-        load), inside the transaction of stage()."""
-        if not self.staged:
-            return
+        """The batch stage() took in (of one row at least) written into the registry, and into
+        the vocabulary but in a first load, inside the transaction of stage()."""
         await self.connection.execute(self.write_sql, now)
         if self.words_sql:
             await self.connection.execute(self.words_sql)
@@ -450,14 +442,10 @@ class PostgresBatches:
         """
         if self.first_load:
             await self.connection.execute("ANALYZE company")
-        else:
-            await analyse_registry(self.connection)
-
-
-async def analyse_registry(connection: Any) -> None:
-    await connection.execute("VACUUM (ANALYZE) company")
-    await connection.execute("SELECT gin_clean_pending_list('company_search_gin')")
-    await connection.execute("ANALYZE search_word")
+            return
+        await self.connection.execute("VACUUM (ANALYZE) company")
+        await self.connection.execute("SELECT gin_clean_pending_list('company_search_gin')")
+        await self.connection.execute("ANALYZE search_word")
 
 
 # --- a first load -------------------------------------------------------------------------------
@@ -515,7 +503,8 @@ async def begin_first_load(connection: Any, now: datetime) -> bool:
 
 # The words of a first load's vocabulary still to expand, shared by its two connections.
 LOAD_WORDS = "sirene_load_words"
-LOAD_WORDS_PARTS = 5  # the first connection expands three fifths, the other two (see below)
+LOAD_WORDS_PARTS = 5  # the words are cut into fifths by hash:
+FIRST_CONNECTION_PARTS = 3  # the first connection expands three, the other (busier first) two
 
 
 async def finish_first_load(connections: Sequence[Any], now: datetime) -> None:
@@ -560,14 +549,14 @@ async def finish_first_load(connections: Sequence[Any], now: datetime) -> None:
         new_words = f"{words_of_sql(REGISTRY_NAMES_SQL)} EXCEPT {stored}"
         await connection.execute(f"CREATE UNLOGGED TABLE {LOAD_WORDS} AS {new_words}")
         words_listed.set()
-        await connection.execute(expand("< 3"))
+        await connection.execute(expand(f"< {FIRST_CONNECTION_PARTS}"))
 
     async def registry(connection: Any) -> None:
         await connection.execute("VACUUM company")  # before its indexes: fewer to clean
         await _build_indexes(connection, "company", indexes_of("company"))
         await connection.execute("ANALYZE company")  # the indexed expressions' too
         await words_listed.wait()
-        await connection.execute(expand(">= 3"))
+        await connection.execute(expand(f">= {FIRST_CONNECTION_PARTS}"))
 
     first, second = connections[0], connections[-1]
     if first is second:
