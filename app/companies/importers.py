@@ -43,7 +43,7 @@ from app.companies.rules import (
     head_office_from_establishment,
     is_head_office,
     other_names_norm,
-    search_word_rows,
+    vocabulary_words,
 )
 from app.companies.tables import Company, SireneImport
 
@@ -139,7 +139,7 @@ ESTABLISHMENT_COLUMNS = (
     "caractereEmployeurEtablissement",
 )
 BATCH_ROWS = 5_000
-BATCH_ROWS_COPY = 20_000  # PostgreSQL: one COPY and a few statements per batch
+BATCH_ROWS_COPY = 10_000  # PostgreSQL: one COPY and a few statements per batch
 COPY_CONNECTIONS = 2  # PostgreSQL: batches staged on one while the one before is written
 BAD_ROWS_KEPT = 1_000  # reported one by one; beyond that only counted, so memory stays flat
 WORDS_REMEMBERED = 200_000  # words of the typo vocabulary not sent again (a few dozen MB)
@@ -324,15 +324,14 @@ class _SQLiteWriter:
 
     async def words(self, names: Iterable[str]) -> None:
         """The names' words into the vocabulary of typo tolerance (search_word)."""
-        new_words = {word for name in names for word in name.split()} - self.indexed_words
-        rows = sorted(search_word_rows(new_words))
+        new_words = vocabulary_words(names) - self.indexed_words
         if len(self.indexed_words) + len(new_words) > WORDS_REMEMBERED:
             self.indexed_words.clear()
         self.indexed_words |= new_words
-        if rows:
+        if new_words:
             await self.connection.executemany(
-                "INSERT INTO search_word (variant, word) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                rows,
+                "INSERT INTO search_word (word) VALUES (?) ON CONFLICT (word) DO NOTHING",
+                [(word,) for word in sorted(new_words)],
             )
 
     async def known_units(self, sirens: Sequence[str]) -> dict[str, KnownUnit]:

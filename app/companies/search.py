@@ -29,10 +29,10 @@ from app.companies.rules import (
     SearchQuery,
     is_one_typo_apart,
     is_scored,
-    one_deletion_variants,
+    is_typo_word,
+    one_typo_away,
     page_reference,
-    search_word_rows,
-    typo_variants,
+    vocabulary_words,
 )
 from app.companies.tables import Company, SearchWord
 
@@ -190,9 +190,12 @@ async def _matching(
 # without first gathering every row of every word the prefix begins (30 ms for "ouest").
 COMPLETIONS_MAX = 32
 _COMPLETIONS_SQL = (
-    "SELECT word FROM search_word WHERE variant = word AND word >= {} AND word < {}"  # noqa: S608
+    "SELECT word FROM search_word WHERE word >= {} AND word < {}"  # noqa: S608
     f" ORDER BY word LIMIT {COMPLETIONS_MAX + 1}"
 )
+# The words one typo away from a query's are looked up this many at a time (a 30-letter word
+# has about 2,000, and a query of 200 characters may have ten thousand).
+NEIGHBOURS_PER_LOOKUP = 5_000
 
 
 @dataclass(frozen=True)
@@ -204,20 +207,18 @@ class _Vocabulary:
 
     @classmethod
     async def around(cls, words: tuple[str, ...]) -> _Vocabulary:
-        variants = set().union(
-            *(one_deletion_variants(word) for word in words if typo_variants(word))
-        )
+        candidates = sorted(set().union(*(one_typo_away(w) for w in words if is_typo_word(w))))
         neighbours: set[str] = set()
-        if variants:
+        for start in range(0, len(candidates), NEIGHBOURS_PER_LOOKUP):
             rows = await SearchWord.select(SearchWord.word).where(
-                SearchWord.variant.is_in(sorted(variants))
+                SearchWord.word.is_in(candidates[start : start + NEIGHBOURS_PER_LOOKUP])
             )
-            neighbours = {row["word"] for row in rows}
+            neighbours.update(row["word"] for row in rows)
         prefix = words[-1]
         completed: tuple[str, ...] | None = None
         if len(prefix) >= SHORTEST_PREFIX:
-            # Words are stored under themselves (index search_word_words); names are lower-case
-            # ASCII, so "\x7f" is above every letter that may follow the prefix.
+            # Names are lower-case ASCII, so "\x7f" is above every letter that may follow the
+            # prefix: a range of the vocabulary's unique index.
             rows = await SearchWord.raw(
                 _COMPLETIONS_SQL,
                 prefix,
@@ -240,7 +241,7 @@ class _Vocabulary:
         known = self.neighbours.union(self.completed or ())
         return all(
             any(
-                is_prefix or not typo_variants(word) or word in known
+                is_prefix or not is_typo_word(word) or word in known
                 for word, is_prefix in alternatives
             )
             for alternatives in required
@@ -255,7 +256,7 @@ class _Vocabulary:
                 for word in sorted(self.neighbours)
                 for typed_word, _ in alternatives[:1]
                 if typed_word != word
-                and typo_variants(typed_word)
+                and is_typo_word(typed_word)
                 and is_one_typo_apart(typed_word, word)
             ]
             for alternatives in terms
@@ -273,11 +274,11 @@ def _phrases(terms: Terms) -> list[str]:
 
 async def index_search_words(names: Iterable[str]) -> None:
     """Add the words of these (normalised) names to the vocabulary of typo tolerance."""
-    rows = search_word_rows(names)
-    if rows:
-        await SearchWord.insert(
-            *(SearchWord(variant=variant, word=word) for variant, word in sorted(rows))
-        ).on_conflict(action="DO NOTHING")  # no target: a first load sets the unique index aside
+    words = vocabulary_words(names)
+    if words:
+        await SearchWord.insert(*(SearchWord(word=word) for word in sorted(words))).on_conflict(
+            target=SearchWord.word, action="DO NOTHING"
+        )
 
 
 # Results stop at this many (50 pages): a query that matches more ranks this many of its

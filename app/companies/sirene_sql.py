@@ -15,13 +15,12 @@ import asyncio
 import csv
 import io
 import json
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import partial
 from typing import Any
-
-import asyncpg
 
 from app.companies import rules
 from app.companies.rules import CompanySource
@@ -79,15 +78,16 @@ def copy_records(
             else:
                 yield line_number, _csv_row(line_number, fields)
             continue
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError as error:
-            yield line_number, rules.BadRow(line_number, f"unreadable row: {error}")
-            continue
+        if not body.isascii():
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError as error:
+                yield line_number, rules.BadRow(line_number, f"unreadable row: {error}")
+                continue
         count = body.count(b",") + 1 if body else 0
         if count != width:
             yield line_number, _wrong_width(line_number, count, width)
-        elif siege >= 0 and body.split(b",")[siege].strip().lower() != b"true":
+        elif siege >= 0 and body.split(b",", siege + 1)[siege].strip().lower() != b"true":
             yield line_number, None
         else:
             yield line_number, b"%d,%s\n" % (line_number, body)
@@ -144,7 +144,7 @@ def unit_rows_sql(layout: Layout) -> str:
     public = partial(_public, layout)
     return f"""
     CREATE TEMP TABLE sirene_unit_rows ON COMMIT DROP AS
-    WITH fields AS MATERIALIZED (
+    WITH fields AS (
       SELECT s.line,
         {_trimmed(layout, "siren")} AS siren,
         {_trimmed(layout, "statutDiffusionUniteLegale")} AS diffusion,
@@ -159,7 +159,7 @@ def unit_rows_sql(layout: Layout) -> str:
         {public("activitePrincipaleUniteLegale", 8)} AS naf,
         {public("nomenclatureActivitePrincipaleUniteLegale", 8)} AS nomenclature,
         {public("trancheEffectifsUniteLegale", 2)} AS size_band
-      FROM sirene_stage AS s
+      FROM sirene_stage AS s OFFSET 0
     ), checked AS (
       SELECT *,
         CASE
@@ -171,16 +171,17 @@ def unit_rows_sql(layout: Layout) -> str:
         END AS problem,
         diffusion = 'O' AND category <> '{rules.NATURAL_PERSON_CATEGORY}' AS shows_names
       FROM fields
-    ), named AS MATERIALIZED (
+    ), named AS (
       SELECT line, siren, problem, state, diffusion, category, created, naf, nomenclature,
         size_band,
         CASE WHEN shows_names THEN denomination ELSE '' END AS name,
         CASE WHEN shows_names THEN sigle_given ELSE '' END AS sigle,
         CASE WHEN shows_names THEN ponctuel_joined(usual_1, usual_2, usual_3, '', 500) ELSE ''
           END AS usual_names
-      FROM checked
+      FROM checked OFFSET 0
     )
-    SELECT line, siren, problem,
+    -- OFFSET 0: the normalised name is computed once, for itself and for the slug
+    SELECT *, ponctuel_slug(name, name_norm) AS slug FROM (SELECT line, siren, problem,
       CASE problem WHEN 'siren' THEN siren WHEN 'diffusion' THEN diffusion
         WHEN 'state' THEN state WHEN 'day' THEN created END AS value,
       name, sigle, usual_names,
@@ -193,12 +194,11 @@ def unit_rows_sql(layout: Layout) -> str:
       state = 'A' AS is_active,
       diffusion,
       category = '{rules.NATURAL_PERSON_CATEGORY}' AS is_natural_person,
-      ponctuel_slug(name) AS slug,
       ponctuel_normalise_name(name) AS name_norm,
       ponctuel_normalise_name(sigle) AS sigle_norm,
       left(ponctuel_normalise_name(sigle || ' ' || usual_names || ' '),
            {rules.OTHER_NAMES_NORM_MAX}) AS other_names_norm
-    FROM named
+    FROM named OFFSET 0) AS unit
     """  # noqa: S608 (column names from the checked header)
 
 
@@ -243,8 +243,9 @@ def office_rows_sql(layout: Layout) -> str:
     )
     return f"""
     CREATE TEMP TABLE sirene_office_rows ON COMMIT DROP AS
-    WITH fields AS MATERIALIZED (
+    WITH fields AS (
       SELECT s.line, c.siren, c.sigle, c.usual_names,
+        CASE WHEN c.signs = '' THEN c.other_names_norm END AS unit_names,
         NOT (c.is_natural_person OR c.diffusion = 'P'
              OR {_trimmed(layout, "statutDiffusionEtablissement")} <> 'O') AS full_address,
         {public("codePostalEtablissement", 5)} AS postcode,
@@ -254,19 +255,23 @@ def office_rows_sql(layout: Layout) -> str:
         concat_ws(' ', {street}) AS street,
         {", ".join(f"{public(name)} AS sign_{n}" for n, name in enumerate(signs))}
       FROM sirene_stage AS s JOIN company AS c ON c.siren = {_trimmed(layout, "siren")}
-    ), office AS MATERIALIZED (
-      SELECT line, siren, sigle, usual_names, postcode, commune,
+      OFFSET 0
+    ), office AS (
+      SELECT line, siren, sigle, usual_names, unit_names, postcode, commune,
         ponctuel_departement(commune_code, postcode) AS departement,
         CASE WHEN full_address
           THEN left(concat_ws(', ', nullif(complement, ''), nullif(street, '')), 500)
           ELSE '' END AS address,
         CASE WHEN full_address THEN ponctuel_joined(sign_0, sign_1, sign_2, sign_3, 500)
           ELSE '' END AS signs
-      FROM fields
+      FROM fields OFFSET 0
     )
     SELECT line, siren, address, postcode, commune, departement, signs,
-      left(ponctuel_normalise_name(sigle || ' ' || usual_names || ' ' || signs),
-           {rules.OTHER_NAMES_NORM_MAX}) AS other_names_norm
+      -- A company without signs holds its sigle's and usual names' words: kept when the head
+      -- office brings none either.
+      CASE WHEN signs = '' AND unit_names IS NOT NULL THEN unit_names
+        ELSE left(ponctuel_normalise_name(sigle || ' ' || usual_names || ' ' || signs),
+                  {rules.OTHER_NAMES_NORM_MAX}) END AS other_names_norm
     FROM office
     """  # noqa: S608 (column names from the checked header)
 
@@ -299,16 +304,17 @@ def latest_names_sql(rows: str, names: str, where: str = "TRUE") -> str:
 REGISTRY_NAMES_SQL = "SELECT name_norm || ' ' || other_names_norm AS names FROM company"
 
 
-STORED_WORDS_SQL = "(SELECT word FROM search_word WHERE variant = word)"
-
-
 def words_sql(names: str) -> str:
-    """The typo vocabulary's rows (rules.search_word_rows) for the words of the column `names`
-    of the query `names`. A word stored under itself was stored with all its variants, in one
-    transaction: only words not yet stored are expanded. The rows go in sorted as the
-    (variant, word) index is, which keeps its writes on neighbouring pages."""
-    known = f"SELECT 1 FROM {STORED_WORDS_SQL} AS known WHERE known.word = words.word"  # noqa: S608
-    return variants_sql(words_of_sql(names), where=f"NOT EXISTS ({known})", in_index_order=True)
+    """The words of the column `names` of the query `names` into the typo vocabulary (those it
+    holds already are left out before they are written), sorted as its unique index is, which
+    keeps the index's writes on neighbouring pages."""
+    return f"""
+    INSERT INTO search_word (word)
+    SELECT words.word FROM ({words_of_sql(names)}) AS words
+    WHERE NOT EXISTS (SELECT 1 FROM search_word AS known WHERE known.word = words.word)
+    ORDER BY words.word
+    ON CONFLICT (word) DO NOTHING
+    """  # noqa: S608 (fixed names)
 
 
 def words_of_sql(names: str) -> str:
@@ -318,30 +324,6 @@ def words_of_sql(names: str) -> str:
     SELECT DISTINCT word
     FROM ({names}) AS latest, string_to_table(latest.names, ' ') AS word
     WHERE length(word) BETWEEN {rules.TYPO_MIN_LENGTH} AND {rules.TYPO_MAX_LENGTH}
-    """  # noqa: S608 (fixed names)
-
-
-def variants_sql(words: str, *, where: str = "TRUE", in_index_order: bool = False) -> str:
-    """Each word of the query `words` (a column `word`) for which `where` holds into the
-    vocabulary, under itself and each of its one-letter-shorter forms. Deleting either of two
-    equal neighbouring letters gives the same form: only the first of a run is deleted, so
-    that each row comes once."""
-    order = "ORDER BY variants.variant, words.word" if in_index_order else ""
-    return f"""
-    INSERT INTO search_word (variant, word)
-    SELECT variants.variant, words.word
-    FROM ({words}) AS words
-    CROSS JOIN LATERAL (
-      SELECT words.word AS variant
-      UNION ALL
-      SELECT overlay(words.word PLACING '' FROM position FOR 1)
-      FROM generate_series(1, length(words.word)) AS position
-      WHERE position = 1
-        OR substr(words.word, position, 1) <> substr(words.word, position - 1, 1)
-    ) AS variants
-    WHERE {where}
-    {order}
-    ON CONFLICT DO NOTHING
     """  # noqa: S608 (fixed names)
 
 
@@ -380,6 +362,16 @@ class PostgresBatches:
         self.words_sql = None if first_load else words_sql(names)
 
     async def prepare(self) -> None:
+        """The session made ready: its scratch table, and settings for writing in bulk.
+
+        A batch's scratch tables (a few megabytes each) stay in the session's memory rather
+        than going through files. A commit does not wait for its records to reach the disk:
+        a batch and the count of rows done are still committed together or not at all, and
+        should the server stop before they are on disk, the import carries on from the
+        batches that are.
+        """
+        await self.connection.execute("SET temp_buffers = '64MB'")  # before any scratch table
+        await self.connection.execute("SET synchronous_commit = off")
         columns = ", ".join(f"{name} text" for name in self.columns[1:])
         await self.connection.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS sirene_stage (line bigint, {columns})"
@@ -454,24 +446,22 @@ class PostgresBatches:
 # search indexes, which each row would otherwise update one by one, and with the typo vocabulary
 # built once from the whole registry rather than batch by batch. A first load sets those indexes
 # aside (their definitions kept in sirene_load, so that an interrupted load is finished by the
-# next import) and builds them again from the loaded rows when its files are in. The indexes of
-# constraints stay: the import's upserts rely on the unique SIREN.
+# next import) and builds them again from the loaded rows when its files are in. Unique indexes
+# stay: the import's upserts rely on the unique SIREN, the vocabulary's on its unique words.
+
+# The units fill the registry's pages only half full, so that the head offices' versions of
+# the rows fit beside them: updated in place, they need no new entries in the indexes of the
+# rows (PostgreSQL's heap-only tuples), and the table ends no larger than when the new versions
+# went to pages of their own.
+LOAD_FILLFACTOR = 50
 
 HELD_INDEXES_SQL = """
 SELECT x.indrelid::regclass::text AS table, index.relname AS name,
   pg_get_indexdef(x.indexrelid) AS definition
 FROM pg_index AS x JOIN pg_class AS index ON index.oid = x.indexrelid
-WHERE x.indrelid IN ('company'::regclass, 'search_word'::regclass)
+WHERE x.indrelid IN ('company'::regclass, 'search_word'::regclass) AND NOT x.indisunique
   AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = x.indexrelid)
 ORDER BY index.relname
-"""
-
-# While its unique index is aside, the vocabulary may have been given a pair twice: the copy
-# with the higher id goes.
-DUPLICATE_WORDS_SQL = """
-DELETE FROM search_word AS later
-USING search_word AS earlier
-WHERE later.variant = earlier.variant AND later.word = earlier.word AND later.id > earlier.id
 """
 
 
@@ -498,26 +488,20 @@ async def begin_first_load(connection: Any, now: datetime) -> bool:
         )
         for index in held:
             await connection.execute(f'DROP INDEX "{index["name"]}"')
+        await connection.execute(f"ALTER TABLE company SET (fillfactor = {LOAD_FILLFACTOR})")
     return True
-
-
-# The words of a first load's vocabulary still to expand, shared by its two connections.
-LOAD_WORDS = "sirene_load_words"
-LOAD_WORDS_PARTS = 5  # the words are cut into fifths by hash:
-FIRST_CONNECTION_PARTS = 3  # the first connection expands three, the other (busier first) two
 
 
 async def finish_first_load(connections: Sequence[Any], now: datetime) -> None:
     """The typo vocabulary of the whole registry, and the search indexes built again.
 
-    With two connections, the first lists the registry's new words (into an unlogged table
-    both can read) while the second vacuums the registry (the head offices rewrote its rows)
-    and builds its indexes; both then expand a share of the words into the vocabulary, sized
-    so that they end together, and the vocabulary's indexes come last. Each step can be done
-    again: an interrupted end of a load is finished by the next run, and the load is recorded
-    as finished only once every index is back. Each session's memory settings are raised for
-    it: sorting index entries in memory rather than on disk is what makes a build many times
-    faster than the same rows indexed one by one.
+    With two connections, the first writes the registry's words into the vocabulary while the
+    second vacuums the registry (the head offices rewrote its rows), then both build the
+    indexes that are left, one each at a time. Each step can be done again: an interrupted end
+    of a load is finished by the next run, and the load is recorded as finished only once every
+    index is back. Each session's memory settings are raised for it: sorting index entries in
+    memory rather than on disk is what makes a build many times faster than the same rows
+    indexed one by one.
     """
     load = await connections[0].fetchrow(
         "SELECT id, held_indexes FROM sirene_load WHERE finished_at IS NULL ORDER BY id LIMIT 1"
@@ -527,36 +511,25 @@ async def finish_first_load(connections: Sequence[Any], now: datetime) -> None:
     for connection in connections:
         await connection.execute("SET maintenance_work_mem = '256MB'")
         await connection.execute("SET work_mem = '128MB'")
-        # Compiling took a tenth of the vocabulary's time, and caching each name's words (a
-        # plan's Memoize node: few names repeat) a sixth.
+        # Compiling took a tenth of the time, and caching each name's words (a plan's Memoize
+        # node: few names repeat) a sixth.
         await connection.execute("SET jit = off")
         await connection.execute("SET enable_memoize = off")
-    held = json.loads(load["held_indexes"])
+    # The largest first (the full-text index), so that the two connections end together.
+    pending = deque(sorted(json.loads(load["held_indexes"]), key=_build_cost, reverse=True))
 
-    def indexes_of(table: str) -> list[dict[str, str]]:
-        return [index for index in held if index["table"] == table]
-
-    def expand(parts: str) -> str:
-        words = f"SELECT word FROM {LOAD_WORDS}"  # noqa: S608 (fixed names)
-        part = f"(hashtext(words.word) & 2147483647) % {LOAD_WORDS_PARTS}"
-        return variants_sql(words, where=f"{part} {parts}")
-
-    words_listed = asyncio.Event()
+    async def indexes(connection: Any) -> None:
+        while pending:
+            await _build_index(connection, pending.popleft())
 
     async def words(connection: Any) -> None:
-        await connection.execute(f"DROP TABLE IF EXISTS {LOAD_WORDS}")
-        stored = f"SELECT word::text FROM {STORED_WORDS_SQL} AS stored"  # noqa: S608
-        new_words = f"{words_of_sql(REGISTRY_NAMES_SQL)} EXCEPT {stored}"
-        await connection.execute(f"CREATE UNLOGGED TABLE {LOAD_WORDS} AS {new_words}")
-        words_listed.set()
-        await connection.execute(expand(f"< {FIRST_CONNECTION_PARTS}"))
+        await connection.execute(words_sql(REGISTRY_NAMES_SQL))
+        await connection.execute("ANALYZE search_word")
+        await indexes(connection)
 
     async def registry(connection: Any) -> None:
         await connection.execute("VACUUM company")  # before its indexes: fewer to clean
-        await _build_indexes(connection, "company", indexes_of("company"))
-        await connection.execute("ANALYZE company")  # the indexed expressions' too
-        await words_listed.wait()
-        await connection.execute(expand(f">= {FIRST_CONNECTION_PARTS}"))
+        await indexes(connection)
 
     first, second = connections[0], connections[-1]
     if first is second:
@@ -564,25 +537,19 @@ async def finish_first_load(connections: Sequence[Any], now: datetime) -> None:
         await registry(first)
     else:
         await asyncio.gather(words(first), registry(second))
-    await _build_indexes(first, "search_word", indexes_of("search_word"))
-    await first.execute("ANALYZE search_word")
-    await first.execute(f"DROP TABLE {LOAD_WORDS}")
+    await first.execute("ANALYZE company")  # the indexed expressions' too
+    await first.execute("ALTER TABLE company RESET (fillfactor)")
     await first.execute("UPDATE sirene_load SET finished_at = $1 WHERE id = $2", now, load["id"])
 
 
-async def _build_indexes(connection: Any, table: str, indexes: Sequence[dict[str, str]]) -> None:
-    """The indexes of one table that are missing, in a transaction that takes no writes. A
-    unique index that finds a pair twice has the later copies deleted, then is built."""
+def _build_cost(index: dict[str, str]) -> int:
+    return 1 if " USING gin " in index["definition"] else 0
+
+
+async def _build_index(connection: Any, index: dict[str, str]) -> None:
+    """An index set aside, unless it is back already, in a transaction that takes no writes of
+    its table (other indexes of the table may be built meanwhile)."""
     async with connection.transaction():
-        await connection.execute(f'LOCK TABLE "{table}" IN SHARE MODE')
-        for index in indexes:
-            if await connection.fetchval("SELECT to_regclass($1)", index["name"]) is not None:
-                continue
-            try:
-                async with connection.transaction():
-                    await connection.execute(index["definition"])
-            except asyncpg.UniqueViolationError:
-                if table != "search_word":
-                    raise
-                await connection.execute(DUPLICATE_WORDS_SQL)
-                await connection.execute(index["definition"])
+        await connection.execute(f'LOCK TABLE "{index["table"]}" IN SHARE MODE')
+        if await connection.fetchval("SELECT to_regclass($1)", index["name"]) is None:
+            await connection.execute(index["definition"])

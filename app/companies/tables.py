@@ -47,16 +47,15 @@ class Company(Table):
 
 
 class SearchWord(Table):
-    """The words of the registry's names, each under itself and its one-letter-shorter forms.
+    """The words of four to 30 letters of the registry's names: the vocabulary of typo tolerance.
 
-    A typed word one typo away from a stored word shares one of these variants with it, so the
-    words it may mean are found by an indexed look-up (app/companies/search.py).
-    (variant, word) is unique (raw index migration).
+    The words a typed one may mean are those of its neighbours one typo away that are stored
+    here, found by one indexed look-up (app/companies/search.py). `word` is unique (raw index
+    migration).
     """
 
     id = Serial(primary_key=True)
 
-    variant = Varchar(length=limits.SEARCH_WORD)
     word = Varchar(length=limits.SEARCH_WORD)
 
 

@@ -23,7 +23,7 @@ from app.companies.importers import (
     import_file,
     registry_load,
 )
-from app.companies.rules import normalise_name, parse_query, search_word_rows
+from app.companies.rules import normalise_name, parse_query, vocabulary_words
 from app.companies.search import index_search_words, search_companies
 from app.companies.tables import Company, SearchWord, SireneImport, SireneLoad
 from app.dev.sirene_files import (
@@ -234,10 +234,9 @@ async def test_batches_sharing_words_fill_the_whole_typo_vocabulary(
     monkeypatch.setattr(importers, "WORDS_REMEMBERED", 3)  # forgets once on the way
     await import_file(path, ImportKind.UNITS, clock=clock, batch_rows=1)
 
-    rows = await SearchWord.select(SearchWord.variant, SearchWord.word)
-    expected = search_word_rows(normalise_name(name) for name in names)
-    assert {(row["variant"], row["word"]) for row in rows} == expected
-    assert len(rows) == len(expected), "each variant of each word once"
+    rows = await SearchWord.select(SearchWord.word)
+    expected = vocabulary_words(normalise_name(name) for name in names)
+    assert sorted(row["word"] for row in rows) == sorted(expected)  # each word once
 
 
 async def test_an_interrupted_run_carries_on_and_ends_with_the_same_registry(
@@ -302,15 +301,14 @@ async def search_indexes() -> dict[str, str]:
     return {row["indexname"]: row["indexdef"] for row in rows}
 
 
-async def vocabulary() -> list[tuple[str, str]]:
-    rows = await SearchWord.select(SearchWord.variant, SearchWord.word)
-    return sorted((row["variant"], row["word"]) for row in rows)
+async def vocabulary() -> list[str]:
+    return sorted(row["word"] for row in await SearchWord.select(SearchWord.word))
 
 
-async def names_words() -> set[tuple[str, str]]:
+async def names_words() -> set[str]:
     """The vocabulary the registry's names call for."""
     rows = await Company.select(Company.name_norm, Company.other_names_norm)
-    return search_word_rows(f"{row['name_norm']} {row['other_names_norm']}" for row in rows)
+    return vocabulary_words(f"{row['name_norm']} {row['other_names_norm']}" for row in rows)
 
 
 @pytest.mark.postgres_only
@@ -332,12 +330,16 @@ async def test_a_first_load_sets_the_search_indexes_aside_and_builds_them_back(
         await import_file(offices, ImportKind.ESTABLISHMENTS, clock=clock, batch_rows=2, load=load)
         assert await SearchWord.count() == 0  # the vocabulary waits for the end
 
-    assert set(aside) == {"company_pkey", "company_siren_key", "search_word_pkey"}
+    assert set(aside) == {
+        "company_pkey",
+        "company_siren_key",
+        "search_word_pkey",
+        "search_word_word_uniq",
+    }
     assert await search_indexes() == indexes
     assert await companies() == batch_by_batch
     assert await vocabulary() == sorted(await names_words())
     assert await SireneLoad.count().where(SireneLoad.finished_at.is_null()) == 0
-    assert await Company.raw("SELECT to_regclass('sirene_load_words') AS t") == [{"t": None}]
     async with registry_load(clock) as load:
         assert not load.first  # the registry holds the files' companies now
         assert await search_indexes() == indexes
@@ -371,7 +373,7 @@ async def test_an_interrupted_first_load_is_finished_by_the_next_run(
 
 
 @pytest.mark.postgres_only
-async def test_words_stored_twice_while_the_unique_index_is_aside_are_kept_once(
+async def test_words_stored_while_a_first_load_runs_are_kept_once(
     db: Litestar, tmp_path: Path, clock: Clock
 ) -> None:
     async with registry_load(clock) as load:
@@ -379,10 +381,7 @@ async def test_words_stored_twice_while_the_unique_index_is_aside_are_kept_once(
         await index_search_words(["generale dupont"])  # written meanwhile, twice
         await index_search_words(["dupont"])
 
-    stored = await vocabulary()
-    assert len(stored) == len(set(stored))
-    assert set(stored) == await names_words() | search_word_rows(["dupont"])
-    assert "search_word_variant_word_uniq" in await search_indexes()
+    assert await vocabulary() == sorted(await names_words() | {"dupont"})
 
 
 async def test_a_file_of_the_wrong_kind_is_refused_before_anything_is_written(

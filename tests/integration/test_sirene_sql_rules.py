@@ -306,7 +306,7 @@ async def test_the_import_in_sql_stores_what_the_python_rules_give(
         if fields != stored[siren]
     }
     assert differences == {}
-    words = {(row["variant"], row["word"]) for row in await SearchWord.select()}
-    assert words == rules.search_word_rows(
+    words = {row["word"] for row in await SearchWord.select()}
+    assert words == rules.vocabulary_words(
         f"{fields['name_norm']} {fields['other_names_norm']}" for fields in expected.values()
     )

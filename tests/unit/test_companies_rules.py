@@ -9,6 +9,7 @@ from stdnum import luhn
 
 from app.companies.rules import (
     QUERY_MAX,
+    WORD_LETTERS,
     BadRecord,
     Diffusion,
     InvalidIdentifier,
@@ -23,14 +24,15 @@ from app.companies.rules import (
     head_office_from_establishment,
     is_one_typo_apart,
     is_scored,
+    is_typo_word,
     normalise_name,
     normalise_siren,
     normalise_vat,
-    one_deletion_variants,
+    one_typo_away,
     parse_query,
     siren_problem,
-    typo_variants,
     vat_for,
+    vocabulary_words,
     withdrawn_siren_marker,
 )
 
@@ -337,11 +339,21 @@ def test_any_text_is_a_query_never_an_error(typed: str) -> None:
     assert sum(len(word) for word in query.words) <= QUERY_MAX
 
 
-def test_a_words_variants_are_itself_and_every_form_one_letter_shorter() -> None:
-    assert one_deletion_variants("abcd") == {"abcd", "bcd", "acd", "abd", "abc"}
-    assert typo_variants("abcd") == one_deletion_variants("abcd")
-    assert typo_variants("abc") == set()  # too short to guess a typo
-    assert typo_variants("a" * 31) == set()
+def test_the_vocabulary_holds_the_words_typo_tolerance_looks_at() -> None:
+    assert vocabulary_words(["menuiserie du lac", "lac abcd", "a" * 31]) == {"menuiserie", "abcd"}
+    assert is_typo_word("abcd") and is_typo_word("a" * 30)
+    assert not is_typo_word("abc")  # too short to guess a typo
+    assert not is_typo_word("a" * 31)
+
+
+def test_the_words_one_typo_away_are_every_edit_of_one_letter() -> None:
+    found = one_typo_away("ab")
+    assert {"ab", "b", "a", "ba", "xb", "a9", "zab", "a0b", "abq"} <= found
+    assert not {"", "abab", "bb a", "xy"} & found
+    # itself, 2 deletions, 1 swap, 2 x 35 substitutions, 3 x 36 insertions less the two
+    # given twice ("aab" by an "a" before or after the "a", "abb" likewise)
+    assert len(found) == 1 + 2 + 1 + 70 + 108 - 2
+    assert all(is_one_typo_apart(word, "ab") for word in found)
 
 
 @pytest.mark.parametrize(
@@ -360,11 +372,19 @@ def test_one_typo_apart_means_one_edit_or_one_swap(typed: str, word: str, apart:
     assert is_one_typo_apart(typed, word) is apart
 
 
-@given(st.text(alphabet="abcdefgh", min_size=4, max_size=12), st.data())
-def test_two_words_one_typo_apart_share_a_variant(word: str, data: st.DataObject) -> None:
-    """Why the vocabulary's variants are enough: every one-typo word is found through them."""
+@given(st.text(alphabet="abc", max_size=7), st.text(alphabet="abc", max_size=7))
+def test_one_typo_away_is_exactly_the_words_one_typo_apart(word: str, other: str) -> None:
+    """Why looking the typed word's neighbours up is enough: no word one typo apart is missed,
+    and none further away is taken."""
+    assert (other in one_typo_away(word)) is is_one_typo_apart(word, other)
+
+
+@given(st.text(alphabet=WORD_LETTERS, min_size=1, max_size=12), st.data())
+def test_every_kind_of_typo_of_a_stored_word_leads_back_to_it(
+    word: str, data: st.DataObject
+) -> None:
     position = data.draw(st.integers(0, len(word) - 1))
-    letter = data.draw(st.sampled_from("abcdefgh"))
+    letter = data.draw(st.sampled_from(WORD_LETTERS))
     typos = [
         word[:position] + letter + word[position + 1 :],
         word[:position] + word[position + 1 :],
@@ -373,5 +393,4 @@ def test_two_words_one_typo_apart_share_a_variant(word: str, data: st.DataObject
     if position + 1 < len(word):
         typos.append(word[:position] + word[position + 1] + word[position] + word[position + 2 :])
     for typed in typos:
-        assert is_one_typo_apart(typed, word)
-        assert one_deletion_variants(typed) & typo_variants(word)
+        assert word in one_typo_away(typed)
