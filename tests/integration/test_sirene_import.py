@@ -201,6 +201,22 @@ async def test_head_offices_give_the_address_and_a_person_or_masked_unit_keeps_i
     assert siren_for(99) not in found
 
 
+async def test_signs_a_head_office_no_longer_has_are_no_longer_searched(
+    db: Litestar, tmp_path: Path, clock: Clock, app_clock: Clock
+) -> None:
+    await import_file(units_file(tmp_path), ImportKind.UNITS, clock=clock)
+    await import_file(establishments_file(tmp_path), ImportKind.ESTABLISHMENTS, clock=clock)
+    assert (await companies())[SA]["other_names_norm"] == "sg sg agence"
+    later = write_stock(
+        tmp_path / "later.csv", stock_csv(ESTABLISHMENT_COLUMNS, [head_office_record(SA)])
+    )
+
+    await import_file(later, ImportKind.ESTABLISHMENTS, clock=app_clock)
+
+    sa = (await companies())[SA]
+    assert (sa["signs"], sa["other_names_norm"]) == ("", "sg")  # the sigle alone
+
+
 async def test_a_zipped_file_imports_the_same_and_a_second_run_changes_nothing(
     db: Litestar, tmp_path: Path, app_clock: Clock, clock: Clock
 ) -> None:
@@ -301,6 +317,11 @@ async def search_indexes() -> dict[str, str]:
     return {row["indexname"]: row["indexdef"] for row in rows}
 
 
+async def fillfactor() -> list[str] | None:
+    rows = await Company.raw("SELECT reloptions FROM pg_class WHERE relname = 'company'")
+    return rows[0]["reloptions"]
+
+
 async def vocabulary() -> list[str]:
     return sorted(row["word"] for row in await SearchWord.select(SearchWord.word))
 
@@ -329,6 +350,7 @@ async def test_a_first_load_sets_the_search_indexes_aside_and_builds_them_back(
         await import_file(units, ImportKind.UNITS, clock=clock, batch_rows=2, load=load)
         await import_file(offices, ImportKind.ESTABLISHMENTS, clock=clock, batch_rows=2, load=load)
         assert await SearchWord.count() == 0  # the vocabulary waits for the end
+        assert await fillfactor() == ["fillfactor=50"]  # room for the head offices' versions
 
     assert set(aside) == {
         "company_pkey",
@@ -339,6 +361,7 @@ async def test_a_first_load_sets_the_search_indexes_aside_and_builds_them_back(
     assert await search_indexes() == indexes
     assert await companies() == batch_by_batch
     assert await vocabulary() == sorted(await names_words())
+    assert await fillfactor() is None  # new rows fill the pages again
     assert await SireneLoad.count().where(SireneLoad.finished_at.is_null()) == 0
     async with registry_load(clock) as load:
         assert not load.first  # the registry holds the files' companies now
