@@ -430,7 +430,8 @@ class PostgresBatches:
         of dead rows to find 1,000 live ones (150 ms instead of 10). Rows written in bulk also
         wait in the GIN index's pending list, and the planner needs the new counts, or it may
         scan the registry instead of its indexes. In a first load only the counts are needed
-        here (for the next file's look-ups by SIREN): finish_first_load does the rest.
+        here (for the next file's look-ups by SIREN): finish_first_load builds the indexes from
+        the live rows, and autovacuum clears the replaced ones.
         """
         if self.first_load:
             await self.connection.execute("ANALYZE company")
